@@ -1,0 +1,270 @@
+import type { DataSource } from 'typeorm';
+import type { ContextFrame } from '../context/tenancy-context.store';
+import { RawSqlRefusedError, TenancyError, TenantBindingError } from '../errors/tenancy.errors';
+import { RLS_TENANTS_SETTING, RLS_UNSCOPED_SETTING } from '../tenancy.constants';
+import { tenantColumnOf } from '../scoping/tenant-aware.metadata';
+
+/** What the connection guard needs from its TenancyModule. @internal */
+export interface ConnectionGuardRuntime {
+  frame(): ContextFrame | undefined;
+  refuse<E extends TenancyError>(error: E): E;
+  /** Bind the tenant on every connection for the RLS backstop (otherwise refuse unscoped raw SQL). */
+  readonly rls: boolean;
+}
+
+type Callback = (err: Error | null, result?: unknown) => void;
+interface Submittable {
+  submit: (...args: unknown[]) => void;
+  handleError?: (err: Error, connection?: unknown) => void;
+  text?: string;
+}
+interface PgClient {
+  query: (...args: unknown[]) => unknown;
+  connection?: unknown;
+}
+interface PgPool {
+  connect: (
+    cb?: (err: Error | undefined, client?: PgClient, done?: unknown) => void,
+  ) => Promise<PgClient> | void;
+}
+
+interface ClientState {
+  /** key of the binding the server has, `undefined` when unknown */
+  key: string | undefined;
+  /** the last bind issued, until it settles */
+  ready: Promise<void> | undefined;
+  inTransaction: boolean;
+  /** a bind was issued inside the open transaction: a rollback may undo it */
+  boundInTransaction: boolean;
+}
+
+const BIND_SQL = `SELECT set_config('${RLS_TENANTS_SETTING}', $1, false), set_config('${RLS_UNSCOPED_SETTING}', $2, false)`;
+const BIND_STATEMENT = 'bulkhead_bind_v1';
+const CLEARED = '';
+const UNSCOPED = 'u';
+
+const TX_BEGIN = /^\s*(BEGIN|START\s+TRANSACTION)\b/i;
+const TX_END = /^\s*(COMMIT|END|ROLLBACK|ABORT|PREPARE\s+TRANSACTION)\b/i;
+const TX_END_OR_SAVEPOINT = /^\s*(COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION)\b/i;
+const ROLLBACK_TO = /^\s*ROLLBACK\s+TO\b/i;
+const RESETS_SETTINGS = /\b(RESET|DISCARD)\b|bulkhead\.|set_config/i;
+
+/** Encodes tenant ids as a PostgreSQL text-array literal (sent as a bound parameter, never spliced into SQL). */
+export function tenantArrayLiteral(ids: readonly string[]): string {
+  return '{' + ids.map((id) => '"' + id.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"').join(',') + '}';
+}
+
+function bindingKey(frame: ContextFrame | undefined): string {
+  if (!frame) return CLEARED;
+  if (frame.unscopedReason !== undefined) return UNSCOPED;
+  if (frame.pending || frame.tenantIds.length === 0) return CLEARED;
+  return frame.tenantIds.length === 1 ? frame.tenantIds[0] : tenantArrayLiteral(frame.tenantIds);
+}
+
+function bindingValues(frame: ContextFrame | undefined, key: string): [string, string] {
+  if (key === CLEARED) return ['', ''];
+  if (key === UNSCOPED) return ['', 'on'];
+  return [tenantArrayLiteral(frame!.tenantIds), ''];
+}
+
+function isSubmittable(value: unknown): value is Submittable {
+  return typeof value === 'object' && value !== null && typeof (value as Submittable).submit === 'function';
+}
+
+function textOf(config: unknown): string {
+  if (typeof config === 'string') return config;
+  if (typeof config === 'object' && config !== null) return String((config as { text?: unknown }).text ?? '');
+  return '';
+}
+
+/**
+ * Guards every statement sent on the pooled connections of a DataSource, whoever sends it (repositories,
+ * query builders, `manager.query`, or code that checks a client out of the pool directly):
+ *
+ * - RLS backstop on: the connection carries the tenant(s) of the statement's context. A connection is bound
+ *   once and re-bound only when the context differs from what it carries, with one prepared statement that
+ *   the statement waits for; a statement outside any context first clears a bound connection, so a pooled
+ *   connection never carries a tenant into the next user's statements. A bind that fails fails the statement.
+ * - RLS backstop off: hand-written SQL that names a tenant-aware table inside a tenant context is refused
+ *   unless it runs in `runWithRawSql()`. SQL rendered by the scoped query builders passes.
+ * @internal
+ */
+export class ConnectionGuard {
+  private readonly states = new WeakMap<PgClient, ClientState>();
+  private readonly scopedSql = new Set<string>();
+  private readonly tablePattern: RegExp | undefined;
+  private readonly tableNames: Map<string, string>;
+  private readonly pools: { pool: PgPool; connect: PgPool['connect'] }[] = [];
+
+  constructor(
+    dataSource: DataSource,
+    private readonly runtime: ConnectionGuardRuntime,
+  ) {
+    this.tableNames = new Map(
+      dataSource.entityMetadatas
+        .filter((m) => tenantColumnOf(m))
+        .map((m) => [m.tableName.toLowerCase(), m.tablePath] as const),
+    );
+    const names = [...this.tableNames.keys()].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+    this.tablePattern = names.length
+      ? new RegExp(`(?<![\\w$])"?(${names.join('|')})"?(?![\\w$])`, 'gi')
+      : undefined;
+    const driver = dataSource.driver as unknown as { master?: PgPool; slaves?: PgPool[] };
+    for (const pool of [driver.master, ...(driver.slaves ?? [])]) if (pool) this.instrumentPool(pool);
+  }
+
+  /** Records SQL text that a query builder rendered under a tenant scope. */
+  markScoped(sql: string): void {
+    if (this.runtime.rls) return;
+    if (this.scopedSql.size >= 10_000) this.scopedSql.clear();
+    this.scopedSql.add(sql);
+  }
+
+  /** Restores the pools' own `connect`. */
+  detach(): void {
+    for (const { pool, connect } of this.pools) pool.connect = connect;
+    this.pools.length = 0;
+  }
+
+  private instrumentPool(pool: PgPool): void {
+    const connect = pool.connect;
+    this.pools.push({ pool, connect });
+    const original = connect.bind(pool);
+    pool.connect = ((cb?: (err: Error | undefined, client?: PgClient, done?: unknown) => void) => {
+      if (cb) {
+        return original((err, client, done) => {
+          if (client) this.instrumentClient(client);
+          cb(err, client, done);
+        });
+      }
+      return (original() as Promise<PgClient>).then((client) => {
+        this.instrumentClient(client);
+        return client;
+      });
+    }) as PgPool['connect'];
+  }
+
+  private instrumentClient(client: PgClient): void {
+    if (this.states.has(client)) return;
+    const state: ClientState = {
+      key: CLEARED,
+      ready: undefined,
+      inTransaction: false,
+      boundInTransaction: false,
+    };
+    this.states.set(client, state);
+    const original = client.query.bind(client) as (...args: unknown[]) => unknown;
+    client.query = (...args: unknown[]): unknown => {
+      const text = textOf(args[0]);
+      const frame = this.runtime.frame();
+      if (!this.runtime.rls) {
+        const refused = this.checkRawSql(frame, text);
+        return refused ? this.fail(args, refused) : original(...args);
+      }
+      if (TX_END_OR_SAVEPOINT.test(text)) {
+        // never bind in front of these: inside an aborted transaction the bind would fail and block the ROLLBACK
+        this.trackTransactionEnd(state, text);
+        return this.send(state, original, args);
+      }
+      const key = bindingKey(frame);
+      if (key !== state.key) this.bind(original, state, frame, key);
+      const result = this.send(state, original, args);
+      if (TX_BEGIN.test(text)) {
+        // bound before BEGIN, so a rollback cannot undo it
+        state.inTransaction = true;
+        state.boundInTransaction = false;
+      } else if (RESETS_SETTINGS.test(text)) {
+        state.key = undefined;
+      }
+      return result;
+    };
+  }
+
+  private send(state: ClientState, original: (...args: unknown[]) => unknown, args: unknown[]): unknown {
+    return state.ready ? this.after(state.ready, original, args) : original(...args);
+  }
+
+  /** Queues the bind of `key` after any bind in flight and records it as the connection's binding. */
+  private bind(
+    original: (...args: unknown[]) => unknown,
+    state: ClientState,
+    frame: ContextFrame | undefined,
+    key: string,
+  ): Promise<void> {
+    const previous = state.ready ?? Promise.resolve();
+    const values = bindingValues(frame, key);
+    const ready = previous
+      .then(() => original({ name: BIND_STATEMENT, text: BIND_SQL, values }) as Promise<unknown>)
+      .then(
+        () => {
+          if (state.ready === ready) state.ready = undefined;
+        },
+        (err: unknown) => {
+          if (state.ready === ready) state.ready = undefined;
+          state.key = undefined;
+          throw this.runtime.refuse(new TenantBindingError(err));
+        },
+      );
+    state.key = key;
+    state.ready = ready;
+    if (state.inTransaction) state.boundInTransaction = true;
+    return ready;
+  }
+
+  /** Sends the statement once `ready` has settled; a failed bind fails the statement, which is never sent. */
+  private after(ready: Promise<void>, original: (...args: unknown[]) => unknown, args: unknown[]): unknown {
+    const [config, values, callback] = args;
+    if (isSubmittable(config)) {
+      ready.then(
+        () => original(config),
+        (err: Error) => config.handleError?.(err),
+      );
+      return config;
+    }
+    const cb = (typeof values === 'function' ? values : callback) as Callback | undefined;
+    if (cb) {
+      ready.then(
+        () => original(...args),
+        (err: Error) => cb(err),
+      );
+      return undefined;
+    }
+    return ready.then(() => original(...args));
+  }
+
+  private trackTransactionEnd(state: ClientState, text: string): void {
+    if (ROLLBACK_TO.test(text)) {
+      // a savepoint rollback undoes a set_config made after the savepoint
+      if (state.boundInTransaction) state.key = undefined;
+    } else if (TX_END.test(text)) {
+      // a rolled-back (or failed, then committed) transaction undoes a set_config made inside it
+      if (state.boundInTransaction) state.key = undefined;
+      state.inTransaction = false;
+      state.boundInTransaction = false;
+    }
+  }
+
+  private checkRawSql(frame: ContextFrame | undefined, text: string): RawSqlRefusedError | undefined {
+    if (!this.tablePattern || !frame || frame.tenantIds.length === 0) return undefined;
+    if (frame.unscopedReason !== undefined || frame.rawSqlReason !== undefined) return undefined;
+    if (this.scopedSql.has(text)) return undefined;
+    const tables = new Set<string>();
+    for (const match of text.matchAll(this.tablePattern))
+      tables.add(this.tableNames.get(match[1].toLowerCase())!);
+    return tables.size ? this.runtime.refuse(new RawSqlRefusedError([...tables])) : undefined;
+  }
+
+  private fail(args: unknown[], error: Error): unknown {
+    const [config, values, callback] = args;
+    if (isSubmittable(config)) {
+      process.nextTick(() => config.handleError?.(error));
+      return config;
+    }
+    const cb = (typeof values === 'function' ? values : callback) as Callback | undefined;
+    if (cb) {
+      process.nextTick(() => cb(error));
+      return undefined;
+    }
+    return Promise.reject(error);
+  }
+}
