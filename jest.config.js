@@ -19,4 +19,5 @@ module.exports = {
   globalSetup: '<rootDir>/test/db/global-setup.ts',
   globalTeardown: '<rootDir>/test/db/global-teardown.ts',
   testTimeout: 60000,
+  reporters: ['default', '<rootDir>/test/jest/summary.reporter.js'],
 };

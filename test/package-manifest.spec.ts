@@ -1,0 +1,41 @@
+/** Every package the libraries and the sample app import is declared in package.json (dependencies). */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+const root = path.join(__dirname, '..');
+const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    if (e.isDirectory()) return sourceFiles(full);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts') ? [full] : [];
+  });
+}
+
+function packageOf(specifier: string): string | undefined {
+  if (specifier.startsWith('.') || specifier.startsWith('node:') || specifier.startsWith('@bulkhead/'))
+    return undefined;
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+describe('package manifest', () => {
+  it('declares every runtime import of libs/ and apps/ as a dependency', () => {
+    const files = [...sourceFiles(path.join(root, 'libs')), ...sourceFiles(path.join(root, 'apps'))];
+    const imported = new Set<string>();
+    for (const file of files) {
+      const text = fs.readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/^(?:import|export)\s+(?!type\b)[^'"]*?from\s+'([^']+)'/gm)) {
+        const pkg = packageOf(m[1]);
+        if (pkg) imported.add(pkg);
+      }
+    }
+    const missing = [...imported].filter((p) => !manifest.dependencies[p]).sort();
+    expect(missing).toEqual([]);
+    expect(imported.size).toBeGreaterThan(3);
+  });
+});
