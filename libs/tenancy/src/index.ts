@@ -10,6 +10,7 @@ export type {
   TenancyContext,
 } from './context/tenancy-context.interface';
 export { TenantAware, type TenantAwareOptions } from './decorators/tenant-aware.decorator';
+export { tenantColumnOf as getTenantColumn } from './scoping/tenant-aware.metadata';
 export { NoTenant } from './decorators/no-tenant.decorator';
 export { WithTenant, Unscoped } from './decorators/job-context.decorator';
 export * from './errors/tenancy.errors';
@@ -43,6 +44,7 @@ export {
   type HostStrategyOptions,
   type JwtStrategyOptions,
 } from './resolution/tenant-resolution.strategies';
+export type { ConnectionSetting } from './rls/connection-guard';
 export {
   applyRlsPolicies,
   dropRlsPolicies,

@@ -12,7 +12,7 @@ import {
   TenancyError,
 } from './errors/tenancy.errors';
 import { TenancyEventBus, type TenancyEvent, type TenancyEventListener } from './events/tenancy-events';
-import { ConnectionGuard } from './rls/connection-guard';
+import { ConnectionGuard, type ConnectionSetting } from './rls/connection-guard';
 import { findRlsProblems, generateRlsDdl } from './rls/rls-policy';
 import { TenancySubscriber } from './scoping/tenancy.subscriber';
 import { attachScoping, detachScoping } from './scoping/typeorm-scoping';
@@ -34,6 +34,7 @@ const SYSTEM_ACTOR = { id: 'system', type: 'system' } as const;
 export class TenancyService implements OnApplicationShutdown {
   private readonly logger = new Logger('Bulkhead:Tenancy');
   private readonly guards = new Map<DataSource, ConnectionGuard>();
+  private writeSettings: readonly ConnectionSetting[] = [];
   private readonly pattern: RegExp;
 
   constructor(
@@ -97,6 +98,21 @@ export class TenancyService implements OnApplicationShutdown {
     return this.store.run(frame, fn);
   }
 
+  /**
+   * Binds one more PostgreSQL setting on the connection before every statement that may write, computed from
+   * the context (AuditModule binds the actor and correlation id this way, for its triggers). The value is
+   * sent as a bound parameter, or as an escaped literal when merged into a transaction's first statement.
+   */
+  addConnectionSetting(setting: ConnectionSetting): void {
+    if (!/^[a-z_][a-z0-9_]*\.[a-z0-9_]+$/i.test(setting.name)) {
+      throw new TenancyConfigurationError(
+        `Connection setting "${setting.name}" must be a custom setting name like "myapp.actor_id".`,
+      );
+    }
+    if (this.writeSettings.some((s) => s.name === setting.name)) return;
+    this.writeSettings = [...this.writeSettings, setting];
+  }
+
   /** Subscribes a security event listener; returns the function that unsubscribes it. */
   subscribe(listener: TenancyEventListener): () => void {
     return this.events.subscribe(listener);
@@ -131,6 +147,7 @@ export class TenancyService implements OnApplicationShutdown {
     }
     const guard = new ConnectionGuard(dataSource, {
       rls,
+      writeSettings: () => this.writeSettings,
       frame: () => this.store.frame(),
       refuse: (error) => this.refuse(error),
     });

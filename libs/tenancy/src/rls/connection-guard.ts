@@ -1,8 +1,22 @@
+import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { ContextFrame } from '../context/tenancy-context.store';
+import type { TenancyContext } from '../context/tenancy-context.interface';
 import { RawSqlRefusedError, TenancyError, TenantBindingError } from '../errors/tenancy.errors';
 import { RLS_TENANTS_SETTING, RLS_UNSCOPED_SETTING } from '../tenancy.constants';
 import { tenantColumnOf } from '../scoping/tenant-aware.metadata';
+
+/**
+ * A PostgreSQL setting bound on the connection before every statement that may write (INSERT, UPDATE,
+ * DELETE, a transaction start...), so triggers can read it with `current_setting(name, true)`: the actor and
+ * correlation id for the audit trail, for example. Reads do not wait for it.
+ */
+export interface ConnectionSetting {
+  /** Custom setting name with a prefix, e.g. `bulkhead.actor_id`. */
+  readonly name: string;
+  /** The value for a context (`''` when there is none). */
+  value(context: TenancyContext | undefined): string;
+}
 
 /** What the connection guard needs from its TenancyModule. @internal */
 export interface ConnectionGuardRuntime {
@@ -10,6 +24,8 @@ export interface ConnectionGuardRuntime {
   refuse<E extends TenancyError>(error: E): E;
   /** Bind the tenant on every connection for the RLS backstop (otherwise refuse unscoped raw SQL). */
   readonly rls: boolean;
+  /** Settings bound before statements that may write. */
+  writeSettings(): readonly ConnectionSetting[];
 }
 
 type Callback = (err: Error | null, result?: unknown) => void;
@@ -20,7 +36,7 @@ interface Submittable {
 }
 interface PgClient {
   query: (...args: unknown[]) => unknown;
-  connection?: unknown;
+  escapeLiteral(value: string): string;
 }
 interface PgPool {
   connect: (
@@ -29,8 +45,10 @@ interface PgPool {
 }
 
 interface ClientState {
-  /** key of the binding the server has, `undefined` when unknown */
+  /** tenant part of the binding the server has, `undefined` when unknown */
   key: string | undefined;
+  /** write-settings part of the binding the server has, `undefined` when unknown */
+  writeKey: string | undefined;
   /** the last bind issued, until it settles */
   ready: Promise<void> | undefined;
   inTransaction: boolean;
@@ -38,9 +56,9 @@ interface ClientState {
   boundInTransaction: boolean;
 }
 
-const BIND_SQL = `SELECT set_config('${RLS_TENANTS_SETTING}', $1, false), set_config('${RLS_UNSCOPED_SETTING}', $2, false)`;
-const BIND_STATEMENT = 'bulkhead_bind_v1';
+const BASE_SETTINGS = [RLS_TENANTS_SETTING, RLS_UNSCOPED_SETTING];
 const CLEARED = '';
+const NOT_BOUND = '-';
 const UNSCOPED = 'u';
 
 const TX_BEGIN = /^\s*(BEGIN|START\s+TRANSACTION)\b/i;
@@ -48,10 +66,22 @@ const TX_END = /^\s*(COMMIT|END|ROLLBACK|ABORT|PREPARE\s+TRANSACTION)\b/i;
 const TX_END_OR_SAVEPOINT = /^\s*(COMMIT|END|ROLLBACK|ABORT|SAVEPOINT|RELEASE|PREPARE\s+TRANSACTION)\b/i;
 const ROLLBACK_TO = /^\s*ROLLBACK\s+TO\b/i;
 const RESETS_SETTINGS = /\b(RESET|DISCARD)\b|bulkhead\.|set_config/i;
+const LEADING_COMMENTS = /^(\s*\/\*[\s\S]*?\*\/)*\s*/;
+/** Statements that cannot write rows: they need the tenant, not the write settings. */
+const READ_ONLY =
+  /^(SELECT|SHOW|EXPLAIN|VALUES|TABLE|FETCH|DECLARE|CLOSE|MOVE|LISTEN|UNLISTEN|SET\s+TRANSACTION)\b/i;
+
+function mayWrite(text: string): boolean {
+  return !READ_ONLY.test(text.replace(LEADING_COMMENTS, ''));
+}
 
 /** Encodes tenant ids as a PostgreSQL text-array literal (sent as a bound parameter, never spliced into SQL). */
 export function tenantArrayLiteral(ids: readonly string[]): string {
   return '{' + ids.map((id) => '"' + id.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"').join(',') + '}';
+}
+
+function bindSql(names: readonly string[]): string {
+  return 'SELECT ' + names.map((n, i) => `set_config('${n}', $${i + 1}, false)`).join(', ');
 }
 
 function bindingKey(frame: ContextFrame | undefined): string {
@@ -65,6 +95,10 @@ function bindingValues(frame: ContextFrame | undefined, key: string): [string, s
   if (key === CLEARED) return ['', ''];
   if (key === UNSCOPED) return ['', 'on'];
   return [tenantArrayLiteral(frame!.tenantIds), ''];
+}
+
+function writeKeyOf(settings: readonly ConnectionSetting[], frame: ContextFrame | undefined): string {
+  return settings.map((s) => s.value(frame)).join('\u0001');
 }
 
 function isSubmittable(value: unknown): value is Submittable {
@@ -95,6 +129,17 @@ export class ConnectionGuard {
   private readonly tablePattern: RegExp | undefined;
   private readonly tableNames: Map<string, string>;
   private readonly pools: { pool: PgPool; connect: PgPool['connect'] }[] = [];
+  private layout: {
+    settings: readonly ConnectionSetting[];
+    names: string[];
+    sql: string;
+    statement: string;
+  } = {
+    settings: [],
+    names: BASE_SETTINGS,
+    sql: bindSql(BASE_SETTINGS),
+    statement: 'bulkhead_bind_2',
+  };
 
   constructor(
     dataSource: DataSource,
@@ -148,6 +193,7 @@ export class ConnectionGuard {
     if (this.states.has(client)) return;
     const state: ClientState = {
       key: CLEARED,
+      writeKey: undefined,
       ready: undefined,
       inTransaction: false,
       boundInTransaction: false,
@@ -159,42 +205,120 @@ export class ConnectionGuard {
       const frame = this.runtime.frame();
       if (!this.runtime.rls) {
         const refused = this.checkRawSql(frame, text);
-        return refused ? this.fail(args, refused) : original(...args);
+        if (refused) return this.fail(args, refused);
       }
+      const layout = this.currentLayout();
+      if (!this.runtime.rls && layout.settings.length === 0) return original(...args);
       if (TX_END_OR_SAVEPOINT.test(text)) {
         // never bind in front of these: inside an aborted transaction the bind would fail and block the ROLLBACK
-        this.trackTransactionEnd(state, text);
-        return this.send(state, original, args);
+        return this.endTransaction(state, text, this.send(state, original, args));
       }
-      const key = bindingKey(frame);
-      if (key !== state.key) this.bind(original, state, frame, key);
-      const result = this.send(state, original, args);
-      if (TX_BEGIN.test(text)) {
+      const key = this.runtime.rls ? bindingKey(frame) : NOT_BOUND;
+      const writes = layout.settings.length > 0 && mayWrite(text);
+      const writeKey = writes ? writeKeyOf(layout.settings, frame) : undefined;
+      const stale = key !== state.key || (writes && writeKey !== state.writeKey);
+      const begins = TX_BEGIN.test(text);
+      let result: unknown;
+      if (stale && begins && args.length === 1 && typeof args[0] === 'string') {
+        // one round trip: the transaction start and the bind travel in one simple-protocol message
+        const values = this.values(layout, frame, key);
+        const merged = `${text}; SELECT ${layout.names
+          .map((n, i) => `set_config('${n}', ${client.escapeLiteral(values[i])}, false)`)
+          .join(', ')}`;
+        this.record(state, key, writeKeyOf(layout.settings, frame));
+        result = this.send(state, original, [merged]);
+        state.inTransaction = true;
+        state.boundInTransaction = true;
+        return result;
+      }
+      if (stale) this.bind(original, state, layout, frame, key);
+      result = this.send(state, original, args);
+      if (begins) {
         // bound before BEGIN, so a rollback cannot undo it
         state.inTransaction = true;
         state.boundInTransaction = false;
       } else if (RESETS_SETTINGS.test(text)) {
         state.key = undefined;
+        state.writeKey = undefined;
       }
       return result;
     };
+  }
+
+  /** The bind statement for the settings registered now (they may grow after start-up). */
+  private currentLayout() {
+    const settings = this.runtime.writeSettings();
+    if (settings !== this.layout.settings) {
+      const names = [...BASE_SETTINGS, ...settings.map((s) => s.name)];
+      this.layout = {
+        settings,
+        names,
+        sql: bindSql(names),
+        statement: `bulkhead_bind_${createHash('sha1').update(names.join(',')).digest('hex').slice(0, 12)}`,
+      };
+    }
+    return this.layout;
+  }
+
+  private values(layout: ConnectionGuard['layout'], frame: ContextFrame | undefined, key: string): string[] {
+    const base = this.runtime.rls ? bindingValues(frame, key) : ['', ''];
+    return [...base, ...layout.settings.map((s) => s.value(frame))];
+  }
+
+  private record(state: ClientState, key: string, writeKey: string): void {
+    state.key = key;
+    state.writeKey = writeKey;
+    if (state.inTransaction) state.boundInTransaction = true;
+  }
+
+  /** After COMMIT, ROLLBACK or a savepoint command: forget a binding the server may have undone. */
+  private endTransaction(state: ClientState, text: string, result: unknown): unknown {
+    const undone = state.boundInTransaction;
+    const forget = () => {
+      state.key = undefined;
+      state.writeKey = undefined;
+    };
+    if (ROLLBACK_TO.test(text)) {
+      if (undone) forget();
+      return result;
+    }
+    if (!TX_END.test(text)) return result;
+    state.inTransaction = false;
+    state.boundInTransaction = false;
+    if (!undone) return result;
+    if (/^\s*(COMMIT|END)\b/i.test(text) && result instanceof Promise) {
+      // a COMMIT of a failed transaction answers ROLLBACK: only then was the bind undone
+      return result.then(
+        (r: { command?: string }) => {
+          if (r?.command !== 'COMMIT') forget();
+          return r;
+        },
+        (err: unknown) => {
+          forget();
+          throw err;
+        },
+      );
+    }
+    forget();
+    return result;
   }
 
   private send(state: ClientState, original: (...args: unknown[]) => unknown, args: unknown[]): unknown {
     return state.ready ? this.after(state.ready, original, args) : original(...args);
   }
 
-  /** Queues the bind of `key` after any bind in flight and records it as the connection's binding. */
+  /** Queues the bind after any bind in flight and records it as the connection's binding. */
   private bind(
     original: (...args: unknown[]) => unknown,
     state: ClientState,
+    layout: ConnectionGuard['layout'],
     frame: ContextFrame | undefined,
     key: string,
   ): Promise<void> {
     const previous = state.ready ?? Promise.resolve();
-    const values = bindingValues(frame, key);
+    const values = this.values(layout, frame, key);
     const ready = previous
-      .then(() => original({ name: BIND_STATEMENT, text: BIND_SQL, values }) as Promise<unknown>)
+      .then(() => original({ name: layout.statement, text: layout.sql, values }) as Promise<unknown>)
       .then(
         () => {
           if (state.ready === ready) state.ready = undefined;
@@ -202,12 +326,12 @@ export class ConnectionGuard {
         (err: unknown) => {
           if (state.ready === ready) state.ready = undefined;
           state.key = undefined;
+          state.writeKey = undefined;
           throw this.runtime.refuse(new TenantBindingError(err));
         },
       );
-    state.key = key;
+    this.record(state, key, writeKeyOf(layout.settings, frame));
     state.ready = ready;
-    if (state.inTransaction) state.boundInTransaction = true;
     return ready;
   }
 
@@ -230,18 +354,6 @@ export class ConnectionGuard {
       return undefined;
     }
     return ready.then(() => original(...args));
-  }
-
-  private trackTransactionEnd(state: ClientState, text: string): void {
-    if (ROLLBACK_TO.test(text)) {
-      // a savepoint rollback undoes a set_config made after the savepoint
-      if (state.boundInTransaction) state.key = undefined;
-    } else if (TX_END.test(text)) {
-      // a rolled-back (or failed, then committed) transaction undoes a set_config made inside it
-      if (state.boundInTransaction) state.key = undefined;
-      state.inTransaction = false;
-      state.boundInTransaction = false;
-    }
   }
 
   private checkRawSql(frame: ContextFrame | undefined, text: string): RawSqlRefusedError | undefined {

@@ -6,8 +6,8 @@ import { TenancyConfigurationError } from '../errors/tenancy.errors';
 const cache = new WeakMap<EntityMetadata, ColumnMetadata | null>();
 
 /**
- * The tenant column of an entity marked @TenantAware(), or `null` for other entities. Cached per metadata.
- * @internal
+ * The tenant column of an entity marked `@TenantAware()`, or `null` for other entities. Cached per metadata.
+ * Exported as `getTenantColumn` for libraries built on Bulkhead (the audit reads a row's tenant from it).
  */
 export function tenantColumnOf(metadata: EntityMetadata): ColumnMetadata | null {
   const cached = cache.get(metadata);

@@ -1,0 +1,489 @@
+import { createHash } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
+import { TenancyService } from '@bulkhead/tenancy';
+import type {
+  AuditAction,
+  AuditDigest,
+  AuditEntry,
+  AuditPage,
+  AuditQuery,
+  VerifyOptions,
+  VerifyResult,
+} from './audit-entry.interface';
+import { REVERTS_SETTING } from './audit.constants';
+import { AUDIT_DATA_SOURCE } from './audit.internal-constants';
+import {
+  AuditEntryNotFoundError,
+  AuditTenantRequiredError,
+  RevertConflictError,
+  RevertNotPossibleError,
+} from './errors/audit.errors';
+
+interface EntryRow {
+  id: string;
+  tenant_id: string;
+  position: string | null;
+  occurred_at: Date;
+  actor_type: string;
+  actor_id: string;
+  action: AuditAction;
+  entity: string;
+  entity_id: Record<string, unknown>;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  changed: string[];
+  redacted: string[];
+  correlation_id: string | null;
+  txid: string;
+  path: AuditEntry['path'];
+  reverts: string | null;
+}
+
+const ENTRY_COLUMNS = `e.id, e.tenant_id, c.position, e.occurred_at, e.actor_type, e.actor_id, e.action, e.entity,
+  e.entity_id, e.before, e.after, e.changed, e.redacted, e.correlation_id, e.txid::text AS txid, e.path, e.reverts`;
+const GENESIS = Buffer.alloc(32);
+const VERIFY_BATCH = 20_000;
+
+function toEntry(r: EntryRow): AuditEntry {
+  return {
+    id: String(r.id),
+    tenantId: r.tenant_id === '' ? null : r.tenant_id,
+    position: r.position === null ? null : Number(r.position),
+    occurredAt: r.occurred_at,
+    actor: { type: r.actor_type, id: r.actor_id },
+    action: r.action,
+    entity: r.entity,
+    entityId: r.entity_id,
+    before: r.before,
+    after: r.after,
+    changed: r.changed,
+    redacted: r.redacted,
+    correlationId: r.correlation_id,
+    transactionId: r.txid,
+    path: r.path,
+    reverts: r.reverts === null ? null : String(r.reverts),
+  };
+}
+
+/**
+ * Reads, verifies and rewinds the audit trail. Every read is scoped to the tenant(s) in context (inside
+ * `runUnscoped()` it spans all tenants); with no tenant in context it refuses.
+ */
+@Injectable()
+export class AuditService {
+  constructor(
+    @Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource,
+    private readonly tenancy: TenancyService,
+  ) {}
+
+  /**
+   * Entries matching the query, oldest first, a page at a time: pass the returned `nextCursor` as `cursor`
+   * to get the next page.
+   */
+  async find(query: AuditQuery = {}): Promise<AuditPage> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    this.scope('find', add);
+    if (query.entity) add('e.entity = ?', this.entityName(query.entity));
+    if (query.entityId !== undefined) add('e.entity_id = ?::jsonb', JSON.stringify(this.idObject(query)));
+    // (an id without an entity must already be the column-keyed object stored in entries)
+    if (query.actorId) add('e.actor_id = ?', query.actorId);
+    if (query.action) add('e.action = ?', query.action);
+    if (query.correlationId) add('e.correlation_id = ?', query.correlationId);
+    if (query.from) add('e.occurred_at >= ?', query.from);
+    if (query.to) add('e.occurred_at < ?', query.to);
+    if (query.cursor) add('e.id > ?', query.cursor);
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), 1000);
+    params.push(limit + 1);
+    const rows = (await this.dataSource.query(
+      `SELECT ${ENTRY_COLUMNS} FROM bulkhead_audit_entry e LEFT JOIN bulkhead_audit_chain c ON c.entry_id = e.id
+        ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY e.id LIMIT $${params.length}`,
+      params,
+    )) as EntryRow[];
+    const items = rows.slice(0, limit).map(toEntry);
+    return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  /** One entry by id, in the current tenant. */
+  async entry(id: string): Promise<AuditEntry> {
+    const page = await this.find({ cursor: String(BigInt(id) - 1n), limit: 1 });
+    const found = page.items[0];
+    if (!found || found.id !== String(id)) throw new AuditEntryNotFoundError(String(id));
+    return found;
+  }
+
+  /**
+   * Checks a tenant's hash chain from its first entry (or last retention checkpoint) to its head. Detects a
+   * changed field, a deleted, inserted or reordered entry, at the first position where the chain breaks.
+   * With `expected` (a digest kept elsewhere), also detects a rewrite of the whole chain.
+   */
+  async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    const tenant = options.tenant ?? this.tenantForVerify();
+    const key = tenant ?? '';
+    const [checkpoint] = (await this.dataSource.query(
+      'SELECT position, hash FROM bulkhead_audit_checkpoint WHERE tenant_id = $1 ORDER BY position DESC LIMIT 1',
+      [key],
+    )) as { position: string; hash: Buffer }[];
+    let expectedPosition = checkpoint ? Number(checkpoint.position) : 0;
+    let prev = checkpoint ? checkpoint.hash : GENESIS;
+    let checked = 0;
+    const positionsAndHashes = new Map<number, string>();
+    const wantDigest = options.expected;
+    for (;;) {
+      const rows = (await this.dataSource.query(
+        `SELECT c.position, c.prev_hash, c.hash, e.id IS NOT NULL AS present, bulkhead_audit_canonical(e) AS canon
+           FROM bulkhead_audit_chain c LEFT JOIN bulkhead_audit_entry e ON e.id = c.entry_id
+          WHERE c.tenant_id = $1 AND c.position > $2 ORDER BY c.position LIMIT $3`,
+        [key, expectedPosition, VERIFY_BATCH],
+      )) as { position: string; prev_hash: Buffer; hash: Buffer; present: boolean; canon: string | null }[];
+      for (const row of rows) {
+        const position = Number(row.position);
+        if (position !== expectedPosition + 1) {
+          return {
+            valid: false,
+            checked,
+            firstBrokenAt: expectedPosition + 1,
+            reason: 'entry missing from the chain',
+          };
+        }
+        if (!row.present || row.canon === null) {
+          return { valid: false, checked, firstBrokenAt: position, reason: 'entry deleted' };
+        }
+        if (!row.prev_hash.equals(prev)) {
+          return { valid: false, checked, firstBrokenAt: position, reason: 'chain link does not match' };
+        }
+        const hash = createHash('sha256').update(prev).update(row.canon, 'utf8').digest();
+        if (!hash.equals(row.hash)) {
+          return { valid: false, checked, firstBrokenAt: position, reason: 'entry altered' };
+        }
+        if (wantDigest && position === wantDigest.position)
+          positionsAndHashes.set(position, hash.toString('hex'));
+        prev = hash;
+        expectedPosition = position;
+        checked++;
+      }
+      if (rows.length < VERIFY_BATCH) break;
+    }
+    const forged = await this.unchainedEntries(key);
+    if (forged !== null) {
+      return { valid: false, checked, firstBrokenAt: forged, reason: 'entry not in the chain' };
+    }
+    const [head] = (await this.dataSource.query(
+      'SELECT position, hash FROM bulkhead_audit_head WHERE tenant_id = $1',
+      [key],
+    )) as { position: string; hash: Buffer }[];
+    if (head && (Number(head.position) !== expectedPosition || !head.hash.equals(prev))) {
+      return {
+        valid: false,
+        checked,
+        firstBrokenAt: expectedPosition + 1,
+        reason: 'head does not match the chain',
+      };
+    }
+    if (wantDigest) {
+      if (wantDigest.position > expectedPosition) {
+        return {
+          valid: false,
+          checked,
+          firstBrokenAt: expectedPosition + 1,
+          reason: 'chain shorter than the digest',
+        };
+      }
+      if (wantDigest.position > 0 && positionsAndHashes.get(wantDigest.position) !== wantDigest.hash) {
+        return {
+          valid: false,
+          checked,
+          firstBrokenAt: 1,
+          reason: 'chain does not lead to the digest (rewritten)',
+        };
+      }
+    }
+    return { valid: true, checked };
+  }
+
+  /**
+   * The head of a tenant's chain (position and hash). Store it outside the database (a log, another system):
+   * `verify({ expected })` then proves the chain was not rewritten up to it.
+   */
+  async digest(tenant?: string): Promise<AuditDigest> {
+    const key = tenant ?? this.tenantForVerify() ?? '';
+    const [head] = (await this.dataSource.query(
+      'SELECT position, hash FROM bulkhead_audit_head WHERE tenant_id = $1',
+      [key],
+    )) as { position: string; hash: Buffer }[];
+    return {
+      tenantId: key || null,
+      position: head ? Number(head.position) : 0,
+      hash: head ? head.hash.toString('hex') : GENESIS.toString('hex'),
+    };
+  }
+
+  /** Chains the entries whose transactions have ended; returns how many. The sealer calls it on a timer. */
+  async seal(batch = 5000): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [{ n }] = (await this.dataSource.query('SELECT bulkhead_audit_seal($1) AS n', [batch])) as {
+        n: number;
+      }[];
+      total += n;
+      if (n < batch) return total;
+    }
+  }
+
+  /**
+   * A row's state at a past moment, rebuilt from its audit entries (ignored and redacted columns are not in
+   * it); `null` when it did not exist then.
+   */
+  async stateAt<T extends ObjectLiteral>(
+    entity: EntityTarget<T>,
+    id: unknown,
+    at: Date,
+  ): Promise<Record<string, unknown> | null> {
+    const metadata = this.dataSource.getMetadata(entity);
+    const entityId = this.idOf(metadata, id);
+    const params: unknown[] = [metadata.name, JSON.stringify(entityId), at];
+    const tenantFilter: string[] = [];
+    this.scope('stateAt', (sql, value) => {
+      params.push(value);
+      tenantFilter.push(sql.replace('?', `$${params.length}`));
+    });
+    const [row] = (await this.dataSource.query(
+      `SELECT e.action, e.after FROM bulkhead_audit_entry e
+        WHERE e.entity = $1 AND e.entity_id = $2::jsonb AND e.occurred_at <= $3
+          ${tenantFilter.map((f) => 'AND ' + f).join(' ')}
+        ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1`,
+      params,
+    )) as { action: AuditAction; after: Record<string, unknown> | null }[];
+    return row?.after ?? null;
+  }
+
+  /**
+   * Restores the before-state of one entry (deletes what it inserted, re-inserts what it deleted, puts back
+   * the fields it changed). Refused with `RevertConflictError` when later changes would be overwritten,
+   * unless `force`. The revert is itself audited, with action `revert`, linked to the entry.
+   */
+  async revert(entryId: string, options: { force?: boolean } = {}): Promise<AuditEntry[]> {
+    const entry = await this.entry(entryId);
+    const metadata = this.metadataOf(entry);
+    return this.inRevert(entry.id, async (runner) => {
+      const current = await this.currentRow(runner, metadata, entry.entityId);
+      switch (entry.action) {
+        case 'insert':
+          if (current && !options.force) this.assertUnchanged(entry, current, Object.keys(entry.after ?? {}));
+          if (current) await this.deleteRow(runner, metadata, entry.entityId);
+          return;
+        case 'delete':
+          if (current) throw new RevertNotPossibleError(entry.id, 'a row with the same id exists again');
+          await this.insertRow(runner, metadata, entry.before ?? {});
+          return;
+        default: {
+          if (!current) throw new RevertNotPossibleError(entry.id, 'the row no longer exists');
+          const fields = Object.keys(entry.before ?? {});
+          if (!options.force) this.assertUnchanged(entry, current, fields);
+          await this.updateRow(runner, metadata, entry.entityId, entry.before ?? {});
+        }
+      }
+    });
+  }
+
+  /** Puts a row back to its state at a past moment (audited as a revert linked to the restored entry). */
+  async revertTo<T extends ObjectLiteral>(
+    entity: EntityTarget<T>,
+    id: unknown,
+    at: Date,
+  ): Promise<AuditEntry[]> {
+    const metadata = this.dataSource.getMetadata(entity);
+    const entityId = this.idOf(metadata, id);
+    const page = await this.find({ entity: metadata.name, entityId: id, to: new Date(at.getTime() + 1) });
+    let last = page.items[page.items.length - 1];
+    for (let cursor = page.nextCursor; cursor;) {
+      const next = await this.find({
+        entity: metadata.name,
+        entityId: id,
+        to: new Date(at.getTime() + 1),
+        cursor,
+      });
+      last = next.items[next.items.length - 1] ?? last;
+      cursor = next.nextCursor;
+    }
+    const target = await this.stateAt(entity, id, at);
+    return this.inRevert(last?.id ?? '0', async (runner) => {
+      const current = await this.currentRow(runner, metadata, entityId);
+      if (!target) {
+        if (current) await this.deleteRow(runner, metadata, entityId);
+      } else if (!current) {
+        await this.insertRow(runner, metadata, target);
+      } else {
+        const changed = Object.fromEntries(
+          Object.entries(target).filter(([k, v]) => JSON.stringify(current[k]) !== JSON.stringify(v)),
+        );
+        if (Object.keys(changed).length) await this.updateRow(runner, metadata, entityId, changed);
+      }
+    });
+  }
+
+  /**
+   * Removes entries older than `olderThan` and leaves a checkpoint so `verify()` still proves the rest of the
+   * chain. Needs the role that owns the audit tables: pass its DataSource or QueryRunner as `runner`.
+   */
+  async prune(options: { olderThan: Date; runner: DataSource | QueryRunner }): Promise<number> {
+    const [{ n }] = (await options.runner.query('SELECT bulkhead_audit_prune($1) AS n', [
+      options.olderThan,
+    ])) as {
+      n: string;
+    }[];
+    return Number(n);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------
+
+  private scope(operation: string, add: (sql: string, value: unknown) => void): void {
+    const context = this.tenancy.current();
+    if (context?.unscopedReason !== undefined) return;
+    if (!context || context.tenantIds.length === 0) throw new AuditTenantRequiredError(operation);
+    add('e.tenant_id = ANY(?)', [...context.tenantIds]);
+  }
+
+  private tenantForVerify(): string | undefined {
+    const context = this.tenancy.current();
+    if (context?.unscopedReason !== undefined) return undefined;
+    if (!context?.tenantId) throw new AuditTenantRequiredError('verify');
+    return context.tenantId;
+  }
+
+  /** Position at which an entry that is not in the chain (but should be) would break it, or null. */
+  private async unchainedEntries(key: string): Promise<number | null> {
+    const [row] = (await this.dataSource.query(
+      `SELECT (SELECT coalesce(min(c.position), (SELECT coalesce(max(position), 0) + 1 FROM bulkhead_audit_chain
+                                                  WHERE tenant_id = $1))
+                 FROM bulkhead_audit_chain c JOIN bulkhead_audit_entry x ON x.id = c.entry_id
+                WHERE c.tenant_id = $1 AND (x.txid, x.id) > (e.txid, e.id)) AS at
+         FROM bulkhead_audit_entry e
+        WHERE e.tenant_id = $1 AND e.txid < (SELECT sealed_below FROM bulkhead_audit_state)
+          AND NOT EXISTS (SELECT 1 FROM bulkhead_audit_chain c WHERE c.entry_id = e.id)
+        ORDER BY e.txid, e.id LIMIT 1`,
+      [key],
+    )) as { at: string }[];
+    return row ? Number(row.at) : null;
+  }
+
+  private entityName(entity: AuditQuery['entity']): string {
+    return typeof entity === 'string' ? entity : this.dataSource.getMetadata(entity!).name;
+  }
+
+  private idObject(query: AuditQuery): Record<string, unknown> {
+    if (!query.entity) return query.entityId as Record<string, unknown>;
+    return this.idOf(this.dataSource.getMetadata(query.entity), query.entityId);
+  }
+
+  private idOf(metadata: EntityMetadata, id: unknown): Record<string, unknown> {
+    if (typeof id === 'object' && id !== null) {
+      return Object.fromEntries(
+        metadata.primaryColumns.map((c) => [c.databaseName, (id as Record<string, unknown>)[c.propertyName]]),
+      );
+    }
+    if (metadata.primaryColumns.length !== 1) {
+      throw new RevertNotPossibleError('-', `${metadata.name} has a composite key: pass the id as an object`);
+    }
+    return { [metadata.primaryColumns[0].databaseName]: id };
+  }
+
+  private metadataOf(entry: AuditEntry): EntityMetadata {
+    const metadata = this.dataSource.entityMetadatas.find((m) => m.name === entry.entity);
+    if (!metadata)
+      throw new RevertNotPossibleError(entry.id, `entity "${entry.entity}" is not in this DataSource`);
+    return metadata;
+  }
+
+  private assertUnchanged(entry: AuditEntry, current: Record<string, unknown>, fields: string[]): void {
+    const after = entry.after ?? {};
+    const conflicts = fields.filter((f) => JSON.stringify(current[f]) !== JSON.stringify(after[f]));
+    if (conflicts.length) throw new RevertConflictError(entry.id, conflicts);
+  }
+
+  /** Runs the revert's writes in one transaction, marked so the capture triggers record them as a revert. */
+  private async inRevert(
+    revertsId: string,
+    work: (runner: QueryRunner) => Promise<void>,
+  ): Promise<AuditEntry[]> {
+    const marker = (await this.tenancy.runWithRawSql('audit revert', () =>
+      this.dataSource.transaction(async (manager) => {
+        const runner = manager.queryRunner!;
+        await runner.query(`SELECT set_config('${REVERTS_SETTING}', $1, true)`, [revertsId]);
+        await work(runner);
+        const [{ txid }] = (await runner.query('SELECT pg_current_xact_id()::text AS txid')) as {
+          txid: string;
+        }[];
+        return txid;
+      }),
+    )) as string;
+    const rows = (await this.dataSource.query(
+      `SELECT ${ENTRY_COLUMNS} FROM bulkhead_audit_entry e LEFT JOIN bulkhead_audit_chain c ON c.entry_id = e.id
+        WHERE e.txid = $1::xid8 ORDER BY e.id`,
+      [marker],
+    )) as EntryRow[];
+    return rows.map(toEntry);
+  }
+
+  private where(metadata: EntityMetadata, entityId: Record<string, unknown>, offset: number) {
+    const columns = metadata.primaryColumns.map((c) => c.databaseName);
+    return {
+      sql: columns.map((c, i) => `${this.dataSource.driver.escape(c)} = $${offset + i + 1}`).join(' AND '),
+      params: columns.map((c) => entityId[c]),
+    };
+  }
+
+  private table(metadata: EntityMetadata): string {
+    return metadata.tablePath
+      .split('.')
+      .map((p) => this.dataSource.driver.escape(p))
+      .join('.');
+  }
+
+  private async currentRow(runner: QueryRunner, metadata: EntityMetadata, entityId: Record<string, unknown>) {
+    const w = this.where(metadata, entityId, 0);
+    const [row] = (await runner.query(
+      `SELECT to_jsonb(t) AS row FROM ${this.table(metadata)} t WHERE ${w.sql}`,
+      w.params,
+    )) as { row: Record<string, unknown> }[];
+    return row?.row ?? null;
+  }
+
+  private async deleteRow(runner: QueryRunner, metadata: EntityMetadata, entityId: Record<string, unknown>) {
+    const w = this.where(metadata, entityId, 0);
+    await runner.query(`DELETE FROM ${this.table(metadata)} WHERE ${w.sql}`, w.params);
+  }
+
+  private async insertRow(runner: QueryRunner, metadata: EntityMetadata, values: Record<string, unknown>) {
+    const columns = Object.keys(values).map((c) => this.dataSource.driver.escape(c));
+    const table = this.table(metadata);
+    await runner.query(
+      `INSERT INTO ${table} (${columns.join(', ')})
+       SELECT ${columns.join(', ')} FROM jsonb_populate_record(NULL::${table}, $1::jsonb)`,
+      [JSON.stringify(values)],
+    );
+  }
+
+  private async updateRow(
+    runner: QueryRunner,
+    metadata: EntityMetadata,
+    entityId: Record<string, unknown>,
+    values: Record<string, unknown>,
+  ) {
+    const columns = Object.keys(values).map((c) => this.dataSource.driver.escape(c));
+    if (!columns.length) return;
+    const table = this.table(metadata);
+    const w = this.where(metadata, entityId, 1);
+    await runner.query(
+      `UPDATE ${table} SET (${columns.join(', ')}) =
+         (SELECT ${columns.join(', ')} FROM jsonb_populate_record(NULL::${table}, $1::jsonb))
+       WHERE ${w.sql}`,
+      [JSON.stringify(values), ...w.params],
+    );
+  }
+}

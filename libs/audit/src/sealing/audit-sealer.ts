@@ -1,0 +1,124 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import type { AuditEntry, AuditSink } from '../audit-entry.interface';
+import { AUDIT_DATA_SOURCE } from '../audit.internal-constants';
+import { AUDIT_MODULE_OPTIONS } from '../audit.module-definition';
+import type { AuditModuleOptions } from '../audit-options.interface';
+import { AuditService } from '../audit.service';
+
+interface PendingRow {
+  id: string;
+  tenant_id: string;
+  position: string;
+  occurred_at: Date;
+  actor_type: string;
+  actor_id: string;
+  action: AuditEntry['action'];
+  entity: string;
+  entity_id: Record<string, unknown>;
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  changed: string[];
+  redacted: string[];
+  correlation_id: string | null;
+  txid: string;
+  path: AuditEntry['path'];
+  reverts: string | null;
+}
+
+/**
+ * Seals new entries into their tenants' chains on a timer and feeds the sinks from the chain (the outbox):
+ * each sink's progress is kept per tenant in the database and advanced only after it accepted a batch.
+ */
+@Injectable()
+export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Bulkhead:Audit');
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly failures = new Map<string, number>();
+
+  constructor(
+    @Inject(AUDIT_DATA_SOURCE) private readonly dataSource: DataSource,
+    @Inject(AUDIT_MODULE_OPTIONS) private readonly options: AuditModuleOptions,
+    private readonly audit: AuditService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.options.sealer === false) return;
+    const interval = this.options.sealIntervalMs ?? 100;
+    this.timer = setInterval(() => void this.tick(), interval);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One round: seal, then deliver to every sink. Overlapping rounds are skipped. */
+  async tick(): Promise<void> {
+    if (this.running) return this.running;
+    this.running = (async () => {
+      try {
+        await this.audit.seal();
+        for (const sink of this.options.sinks ?? []) await this.deliver(sink);
+      } catch (err) {
+        if (this.dataSource.isInitialized)
+          this.logger.error(`Audit sealing failed: ${(err as Error).message}`);
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    return this.running;
+  }
+
+  /** Feeds one sink everything chained past its cursor, in chain order per tenant. */
+  private async deliver(sink: AuditSink): Promise<void> {
+    const rows = (await this.dataSource.query('SELECT * FROM bulkhead_audit_pending($1, $2)', [
+      sink.name,
+      1000,
+    ])) as PendingRow[];
+    const byTenant = new Map<string, PendingRow[]>();
+    for (const row of rows) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row]);
+    for (const [tenant, batch] of byTenant) {
+      try {
+        await sink.deliver(batch.map(toEntry));
+        this.failures.delete(sink.name);
+      } catch (err) {
+        const n = (this.failures.get(sink.name) ?? 0) + 1;
+        this.failures.set(sink.name, n);
+        if (n === 1 || n % 100 === 0) {
+          this.logger.warn(`Audit sink "${sink.name}" failed (${n}x), will retry: ${(err as Error).message}`);
+        }
+        continue;
+      }
+      await this.dataSource.query('SELECT bulkhead_audit_ack($1, $2, $3)', [
+        sink.name,
+        tenant,
+        batch[batch.length - 1].position,
+      ]);
+    }
+  }
+}
+
+function toEntry(r: PendingRow): AuditEntry {
+  return {
+    id: String(r.id),
+    tenantId: r.tenant_id === '' ? null : r.tenant_id,
+    position: Number(r.position),
+    occurredAt: r.occurred_at,
+    actor: { type: r.actor_type, id: r.actor_id },
+    action: r.action,
+    entity: r.entity,
+    entityId: r.entity_id,
+    before: r.before,
+    after: r.after,
+    changed: r.changed,
+    redacted: r.redacted,
+    correlationId: r.correlation_id,
+    transactionId: r.txid,
+    path: r.path,
+    reverts: r.reverts === null ? null : String(r.reverts),
+  };
+}
