@@ -19,14 +19,23 @@ const compilerOptions = {
 
 module.exports = {
   getCacheKey(source, filename) {
-    return crypto.createHash('sha1').update(SELF).update(ts.version).update(filename).update(source).digest('hex');
+    return crypto
+      .createHash('sha1')
+      .update(SELF)
+      .update(ts.version)
+      .update(filename)
+      .update(source)
+      .digest('hex');
   },
   process(source, filename) {
     let { outputText } = ts.transpileModule(source, { fileName: filename, compilerOptions });
     if (outputText.includes('import.meta.url')) {
       // ESM code that builds its own require(): CommonJS already has one
       outputText = outputText
-        .replace(/^(\s*)(const|let|var) require = [^;]*import\.meta\.url[^;]*;/m, '$1/* require is native here */')
+        .replace(
+          /^(\s*)(const|let|var) require = [^;]*import\.meta\.url[^;]*;/m,
+          '$1/* require is native here */',
+        )
         .replace(/import\.meta\.url/g, "require('node:url').pathToFileURL(__filename).href");
     }
     return { code: outputText };
