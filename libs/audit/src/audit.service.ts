@@ -254,7 +254,7 @@ export class AuditService {
     });
     const [row] = (await this.dataSource.query(
       `SELECT e.action, e.after FROM bulkhead_audit_entry e
-        WHERE e.entity = $1 AND e.entity_id = $2::jsonb AND e.occurred_at <= $3
+        WHERE e.entity = $1 AND e.entity_id = $2::jsonb AND e.occurred_at < $3::timestamptz + interval '1 millisecond'
           ${tenantFilter.map((f) => 'AND ' + f).join(' ')}
         ORDER BY e.occurred_at DESC, e.id DESC LIMIT 1`,
       params,
@@ -272,21 +272,19 @@ export class AuditService {
     const metadata = this.metadataOf(entry);
     return this.inRevert(entry.id, async (runner) => {
       const current = await this.currentRow(runner, metadata, entry.entityId);
-      switch (entry.action) {
-        case 'insert':
-          if (current && !options.force) this.assertUnchanged(entry, current, Object.keys(entry.after ?? {}));
-          if (current) await this.deleteRow(runner, metadata, entry.entityId);
-          return;
-        case 'delete':
-          if (current) throw new RevertNotPossibleError(entry.id, 'a row with the same id exists again');
-          await this.insertRow(runner, metadata, entry.before ?? {});
-          return;
-        default: {
-          if (!current) throw new RevertNotPossibleError(entry.id, 'the row no longer exists');
-          const fields = Object.keys(entry.before ?? {});
-          if (!options.force) this.assertUnchanged(entry, current, fields);
-          await this.updateRow(runner, metadata, entry.entityId, entry.before ?? {});
-        }
+      // by shape, so revert entries (which may insert, update or delete) are reverted too
+      if (entry.before === null) {
+        // it inserted the row: delete it
+        if (current && !options.force) this.assertUnchanged(entry, current, Object.keys(entry.after ?? {}));
+        if (current) await this.deleteRow(runner, metadata, entry.entityId);
+      } else if (entry.after === null) {
+        // it deleted the row: insert it again
+        if (current) throw new RevertNotPossibleError(entry.id, 'a row with the same id exists again');
+        await this.insertRow(runner, metadata, entry.before);
+      } else {
+        if (!current) throw new RevertNotPossibleError(entry.id, 'the row no longer exists');
+        if (!options.force) this.assertUnchanged(entry, current, Object.keys(entry.before));
+        await this.updateRow(runner, metadata, entry.entityId, entry.before);
       }
     });
   }
