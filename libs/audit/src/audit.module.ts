@@ -80,6 +80,20 @@ export function registerAuditSettings(tenancy: TenancyService): void {
   tenancy.addConnectionSetting({ name: CORRELATION_ID_SETTING, value: (c) => c?.correlationId ?? '' });
 }
 
+/**
+ * An AuditService for code that runs without Nest (scripts, workers): binds the actor settings on the
+ * tenancy layer, labels write paths, and checks the schema. `tenancy` must already be attached to `dataSource`.
+ */
+export async function createAuditService(
+  dataSource: DataSource,
+  tenancy: TenancyService,
+): Promise<AuditService> {
+  registerAuditSettings(tenancy);
+  labelWritePaths(dataSource);
+  await checkAuditSchema(dataSource);
+  return new AuditService(dataSource, tenancy);
+}
+
 /** Refuses to start when the audit schema or a capture trigger is missing. */
 export async function checkAuditSchema(dataSource: DataSource): Promise<void> {
   const missing: string[] = [];

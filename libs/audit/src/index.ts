@@ -1,4 +1,4 @@
-export { AuditModule, checkAuditSchema, registerAuditSettings } from './audit.module';
+export { AuditModule, checkAuditSchema, createAuditService, registerAuditSettings } from './audit.module';
 export { AUDIT_MODULE_OPTIONS } from './audit.module-definition';
 export type { AuditModuleOptions } from './audit-options.interface';
 export { AuditService } from './audit.service';
