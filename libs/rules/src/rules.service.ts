@@ -15,7 +15,6 @@ import {
   AccessDeniedError,
   PrincipalMissingError,
   RulesConfigurationError,
-  RulesScopeError,
   RulesStoreReadOnlyError,
   RulesTenantMissingError,
 } from './errors/rules.errors';
@@ -279,9 +278,6 @@ export class RulesService implements OnModuleInit, OnApplicationShutdown {
         ? dataSource.getMetadata(def.entity)
         : undefined;
     };
-    if (grants.onResources.length > 0 && !this.policy.resources.has(type)) {
-      throw new RulesScopeError(`resource type "${type}" is not declared in option resources`);
-    }
     const { sql, params } = buildScope({
       qb,
       metadata,
