@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
 import { TenancyService } from '@bulkhead/tenancy';
@@ -43,7 +42,6 @@ interface EntryRow {
 const ENTRY_COLUMNS = `e.id, e.tenant_id, c.position, e.occurred_at, e.actor_type, e.actor_id, e.action, e.entity,
   e.entity_id, e.before, e.after, e.changed, e.redacted, e.correlation_id, e.txid::text AS txid, e.path, e.reverts`;
 const GENESIS = Buffer.alloc(32);
-const VERIFY_BATCH = 20_000;
 
 function toEntry(r: EntryRow): AuditEntry {
   return {
@@ -57,8 +55,8 @@ function toEntry(r: EntryRow): AuditEntry {
     entityId: r.entity_id,
     before: r.before,
     after: r.after,
-    changed: r.changed,
-    redacted: r.redacted,
+    changed: [...r.changed].sort(),
+    redacted: [...r.redacted].sort(),
     correlationId: r.correlation_id,
     transactionId: r.txid,
     path: r.path,
@@ -129,46 +127,60 @@ export class AuditService {
       'SELECT position, hash FROM bulkhead_audit_checkpoint WHERE tenant_id = $1 ORDER BY position DESC LIMIT 1',
       [key],
     )) as { position: string; hash: Buffer }[];
-    let expectedPosition = checkpoint ? Number(checkpoint.position) : 0;
-    let prev = checkpoint ? checkpoint.hash : GENESIS;
-    let checked = 0;
-    const positionsAndHashes = new Map<number, string>();
-    const wantDigest = options.expected;
-    for (;;) {
-      const rows = (await this.dataSource.query(
-        `SELECT c.position, c.prev_hash, c.hash, e.id IS NOT NULL AS present, bulkhead_audit_canonical(e) AS canon
+    const start = checkpoint ? Number(checkpoint.position) : 0;
+    const startHash = checkpoint ? checkpoint.hash : GENESIS;
+    // Every link is checked independently and set-based, in the database: its hash must be the SHA-256 of the
+    // previous hash and the entry's canonical form, its previous hash the hash before it, its position the
+    // next one. Nothing but the verdict travels to the application.
+    const [v] = (await this.dataSource.query(
+      `WITH links AS (
+         SELECT c.position, c.prev_hash, c.hash, e.id IS NOT NULL AS present,
+                lag(c.hash) OVER w AS prior_hash, lag(c.position) OVER w AS prior_position,
+                e.id IS NOT NULL AND sha256(c.prev_hash || convert_to(bulkhead_audit_canonical(e), 'UTF8')) = c.hash AS intact
            FROM bulkhead_audit_chain c LEFT JOIN bulkhead_audit_entry e ON e.id = c.entry_id
-          WHERE c.tenant_id = $1 AND c.position > $2 ORDER BY c.position LIMIT $3`,
-        [key, expectedPosition, VERIFY_BATCH],
-      )) as { position: string; prev_hash: Buffer; hash: Buffer; present: boolean; canon: string | null }[];
-      for (const row of rows) {
-        const position = Number(row.position);
-        if (position !== expectedPosition + 1) {
-          return {
-            valid: false,
-            checked,
-            firstBrokenAt: expectedPosition + 1,
-            reason: 'entry missing from the chain',
-          };
-        }
-        if (!row.present || row.canon === null) {
-          return { valid: false, checked, firstBrokenAt: position, reason: 'entry deleted' };
-        }
-        if (!row.prev_hash.equals(prev)) {
-          return { valid: false, checked, firstBrokenAt: position, reason: 'chain link does not match' };
-        }
-        const hash = createHash('sha256').update(prev).update(row.canon, 'utf8').digest();
-        if (!hash.equals(row.hash)) {
-          return { valid: false, checked, firstBrokenAt: position, reason: 'entry altered' };
-        }
-        if (wantDigest && position === wantDigest.position)
-          positionsAndHashes.set(position, hash.toString('hex'));
-        prev = hash;
-        expectedPosition = position;
-        checked++;
-      }
-      if (rows.length < VERIFY_BATCH) break;
+          WHERE c.tenant_id = $1 AND c.position > $2
+         WINDOW w AS (ORDER BY c.position))
+       SELECT count(*)::bigint AS links, max(position) AS last,
+              min(coalesce(prior_position, $2) + 1) FILTER (WHERE position <> coalesce(prior_position, $2) + 1) AS gap,
+              min(position) FILTER (WHERE NOT present) AS deleted,
+              min(position) FILTER (WHERE present AND prev_hash <> coalesce(prior_hash, $3)) AS unlinked,
+              min(position) FILTER (WHERE present AND NOT intact) AS altered
+         FROM links`,
+      [key, start, startHash],
+    )) as {
+      links: string;
+      last: string | null;
+      gap: string | null;
+      deleted: string | null;
+      unlinked: string | null;
+      altered: string | null;
+    }[];
+    const breaks = (
+      [
+        [v.gap, 'entry missing from the chain'],
+        [v.deleted, 'entry deleted'],
+        [v.unlinked, 'chain link does not match'],
+        [v.altered, 'entry altered'],
+      ] as const
+    )
+      .filter(([at]) => at !== null)
+      .map(([at, reason]) => ({ at: Number(at), reason }))
+      .sort((x, y) => x.at - y.at);
+    if (breaks.length) {
+      return {
+        valid: false,
+        checked: breaks[0].at - start - 1,
+        firstBrokenAt: breaks[0].at,
+        reason: breaks[0].reason,
+      };
     }
+    const checked = Number(v.links);
+    const expectedPosition = v.last === null ? start : Number(v.last);
+    const [last] = (await this.dataSource.query(
+      'SELECT hash FROM bulkhead_audit_chain WHERE tenant_id = $1 AND position = $2',
+      [key, expectedPosition],
+    )) as { hash: Buffer }[];
+    const prev = last ? last.hash : startHash;
     const forged = await this.unchainedEntries(key);
     if (forged !== null) {
       return { valid: false, checked, firstBrokenAt: forged, reason: 'entry not in the chain' };
@@ -185,8 +197,9 @@ export class AuditService {
         reason: 'head does not match the chain',
       };
     }
-    if (wantDigest) {
-      if (wantDigest.position > expectedPosition) {
+    if (options.expected) {
+      const want = options.expected;
+      if (want.position > expectedPosition) {
         return {
           valid: false,
           checked,
@@ -194,7 +207,12 @@ export class AuditService {
           reason: 'chain shorter than the digest',
         };
       }
-      if (wantDigest.position > 0 && positionsAndHashes.get(wantDigest.position) !== wantDigest.hash) {
+      const [atDigest] = (await this.dataSource.query(
+        'SELECT hash FROM bulkhead_audit_chain WHERE tenant_id = $1 AND position = $2',
+        [key, want.position],
+      )) as { hash: Buffer }[];
+      const found = want.position === start ? startHash : atDigest?.hash;
+      if (!found || found.toString('hex') !== want.hash) {
         return {
           valid: false,
           checked,

@@ -31,6 +31,8 @@ export interface AuditedTable {
   readonly deleteDateColumn: string | null;
   readonly ignored: readonly string[];
   readonly redacted: readonly string[];
+  /** Mapped columns (name and whether it compares as text: json has no equality operator). */
+  readonly columns: readonly { readonly name: string; readonly asText: boolean }[];
 }
 
 const q = (name: string) => '"' + name.replace(/"/g, '""') + '"';
@@ -60,6 +62,12 @@ function describe(m: EntityMetadata): AuditedTable | null {
     deleteDateColumn: m.deleteDateColumn?.databaseName ?? null,
     ignored: options.ignored.map(columnName),
     redacted: options.redacted.map(columnName),
+    columns: [...new Map(m.columns.map((c) => [c.databaseName, c])).values()].map((c) => ({
+      name: c.databaseName,
+      asText: ['json', 'xml', 'point', 'polygon', 'line', 'lseg', 'box', 'path', 'circle'].includes(
+        String(c.type),
+      ),
+    })),
   };
 }
 
@@ -91,8 +99,7 @@ function baseDdl(options: AuditSchemaOptions): string[] {
     'CREATE INDEX IF NOT EXISTS bulkhead_audit_entry_txid ON bulkhead_audit_entry (txid, id)',
     'CREATE INDEX IF NOT EXISTS bulkhead_audit_entry_subject ON bulkhead_audit_entry (tenant_id, entity, entity_id, occurred_at)',
     'CREATE INDEX IF NOT EXISTS bulkhead_audit_entry_time ON bulkhead_audit_entry (tenant_id, occurred_at)',
-    'CREATE INDEX IF NOT EXISTS bulkhead_audit_entry_actor ON bulkhead_audit_entry (tenant_id, actor_id)',
-    'CREATE INDEX IF NOT EXISTS bulkhead_audit_entry_correlation ON bulkhead_audit_entry (correlation_id)',
+    // every index costs each audited write; queries by actor or correlation id scan a tenant's time index
     `CREATE TABLE IF NOT EXISTS bulkhead_audit_chain (
       entry_id bigint PRIMARY KEY,
       tenant_id text NOT NULL,
@@ -263,6 +270,27 @@ function baseDdl(options: AuditSchemaOptions): string[] {
   return ddl;
 }
 
+type Tracked = { readonly name: string; readonly asText: boolean };
+const differs = (c: Tracked) =>
+  c.asText
+    ? `o.${q(c.name)}::text IS DISTINCT FROM n.${q(c.name)}::text`
+    : `o.${q(c.name)} IS DISTINCT FROM n.${q(c.name)}`;
+/** The names of the columns that differ between `o` and `n`, in column order. */
+const changedArray = (cols: readonly Tracked[]) =>
+  cols.length
+    ? `array_remove(ARRAY[${cols.map((c) => `CASE WHEN ${differs(c)} THEN ${lit(c.name)} END`).join(', ')}]::text[], NULL)`
+    : `'{}'::text[]`;
+/** The old values of the columns that differ, as a JSON object. */
+const beforeObject = (cols: readonly Tracked[]) =>
+  cols.length
+    ? cols
+        .map(
+          (c) =>
+            `CASE WHEN ${differs(c)} THEN jsonb_build_object(${lit(c.name)}, o.${q(c.name)}) ELSE '{}'::jsonb END`,
+        )
+        .join(' || ')
+    : `'{}'::jsonb`;
+
 /** The capture triggers of one table: one statement-level trigger per operation, over transition tables. */
 function tableDdl(t: AuditedTable): string[] {
   const fn = `bulkhead_audit_capture_${t.triggerSuffix}`;
@@ -273,15 +301,12 @@ function tableDdl(t: AuditedTable): string[] {
   const tenant = (alias: string) =>
     t.tenantColumn ? `coalesce(${alias}.${q(t.tenantColumn)}::text, '')` : `''`;
   const join = t.primaryKey.map((c) => `o.${q(c)} = n.${q(c)}`).join(' AND ');
-  const redactedChanged = t.redacted.length
-    ? `ARRAY(SELECT c FROM unnest(ARRAY[${t.redacted.map(lit).join(', ')}]) c
-         WHERE (to_jsonb(o) -> c) IS DISTINCT FROM (to_jsonb(n) -> c))`
-    : `'{}'::text[]`;
   const redactedInserted = (alias: string) =>
     t.redacted.length
       ? `ARRAY(SELECT c FROM unnest(ARRAY[${t.redacted.map(lit).join(', ')}]) c WHERE (to_jsonb(${alias}) -> c) <> 'null'::jsonb)`
       : `'{}'::text[]`;
-  const del = t.deleteDateColumn ? lit(t.deleteDateColumn) : 'NULL';
+  const skip = new Set([...t.ignored, ...t.redacted]);
+  const tracked = t.columns.filter((c) => !skip.has(c.name));
   const columns =
     'tenant_id, actor_type, actor_id, action, entity, entity_id, before, after, changed, redacted, correlation_id, path, reverts';
   const context = `SELECT
@@ -314,23 +339,31 @@ function tableDdl(t: AuditedTable): string[] {
         INSERT INTO bulkhead_audit_entry (${columns})
         SELECT ${tenant('n')}, ctx.actor_type, ctx.actor_id,
                CASE WHEN ctx.reverts IS NOT NULL THEN 'revert'
-                    WHEN ${del} = ANY (d.changed) AND (d.oj -> ${del}) = 'null'::jsonb THEN 'soft-delete'
-                    WHEN ${del} = ANY (d.changed) AND (d.nj -> ${del}) = 'null'::jsonb THEN 'restore'
+                    ${
+                      t.deleteDateColumn
+                        ? `WHEN o.${q(t.deleteDateColumn)} IS NULL AND n.${q(t.deleteDateColumn)} IS NOT NULL THEN 'soft-delete'
+                    WHEN o.${q(t.deleteDateColumn)} IS NOT NULL AND n.${q(t.deleteDateColumn)} IS NULL THEN 'restore'`
+                        : ''
+                    }
                     ELSE 'update' END,
-               ${lit(t.entity)}, ${entityId('n')},
-               (SELECT coalesce(jsonb_object_agg(k, d.oj -> k), '{}') FROM unnest(d.changed) k),
-               d.nj, d.changed || d.redacted_changed, d.redacted_changed, ctx.correlation_id, ctx.path, ctx.reverts
+               ${lit(t.entity)}, ${entityId('n')}, d.before, ${rowJson('n')}, d.changed || d.redacted_changed,
+               d.redacted_changed, ctx.correlation_id, ctx.path, ctx.reverts
           FROM bh_old o JOIN bh_new n ON ${join}
-          CROSS JOIN LATERAL (SELECT ${rowJson('o')} AS oj, ${rowJson('n')} AS nj, ${redactedChanged} AS redacted_changed) j
-          CROSS JOIN LATERAL (SELECT j.oj, j.nj, j.redacted_changed,
-                 ARRAY(SELECT e.key FROM jsonb_each(j.nj) e WHERE e.value IS DISTINCT FROM j.oj -> e.key ORDER BY e.key) AS changed) d
+          -- column by column (the DDL is generated per table): no JSON round trip to find what changed;
+          -- OFFSET 0 keeps the planner from evaluating it once per use
+          CROSS JOIN LATERAL (SELECT ${changedArray(tracked)} AS changed,
+                                     ${beforeObject(tracked)} AS before,
+                                     ${changedArray(t.redacted.map((r) => t.columns.find((c) => c.name === r) ?? { name: r, asText: false }))} AS redacted_changed
+                              OFFSET 0) d
          WHERE cardinality(d.changed) > 0 OR cardinality(d.redacted_changed) > 0;
       END IF;
       RETURN NULL;
     END`;
   return [
+    // transition tables carry no statistics: without this the planner may pair old and new rows of a bulk
+    // update with a nested loop (quadratic; measured 21 s for 10,000 rows instead of milliseconds)
     `CREATE OR REPLACE FUNCTION ${fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
-       SET search_path = pg_catalog, public AS $bh$${body}$bh$`,
+       SET search_path = pg_catalog, public SET enable_nestloop = off SET jit = off AS $bh$${body}$bh$`,
     `DROP TRIGGER IF EXISTS bulkhead_audit_insert ON ${t.table}`,
     `DROP TRIGGER IF EXISTS bulkhead_audit_update ON ${t.table}`,
     `DROP TRIGGER IF EXISTS bulkhead_audit_delete ON ${t.table}`,
