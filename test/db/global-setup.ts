@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { startEmbeddedPostgres } from './embedded-server';
+import { startEmbeddedPostgres } from '../../apps/sample/src/database/embedded-postgres';
 import { APP_ROLE, APP_ROLE_PASSWORD } from './test-database';
 
 /**
