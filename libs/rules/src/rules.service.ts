@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit, Optional } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
@@ -301,8 +302,9 @@ export class RulesService implements OnModuleInit, OnApplicationShutdown {
     const store = this.memberships;
     if (!store.grant) throw new RulesStoreReadOnlyError('grant()');
     const event = this.changeEvent('membership.granted', membership.tenantId, toSubject(membership));
-    const changed = await store.grant(membership, (m) => this.afterWrite(event, m));
-    return this.changed(event, changed);
+    const { hook, delivered } = this.writeHook(event);
+    const changed = await store.grant(membership, hook);
+    return this.changed(event, changed, delivered);
   }
 
   /** Revokes a membership. Enforced on the next decision, in every process. */
@@ -311,8 +313,9 @@ export class RulesService implements OnModuleInit, OnApplicationShutdown {
     const store = this.memberships;
     if (!store.revoke) throw new RulesStoreReadOnlyError('revoke()');
     const event = this.changeEvent('membership.revoked', membership.tenantId, toSubject(membership));
-    const changed = await store.revoke(membership, (m) => this.afterWrite(event, m));
-    return this.changed(event, changed);
+    const { hook, delivered } = this.writeHook(event);
+    const changed = await store.revoke(membership, hook);
+    return this.changed(event, changed, delivered);
   }
 
   /** The principal's memberships in the tenant. */
@@ -340,9 +343,10 @@ export class RulesService implements OnModuleInit, OnApplicationShutdown {
     if (!store.saveRule) throw new RulesStoreReadOnlyError('saveRule()');
     const subject = { ...rule } as Record<string, unknown>;
     const event = this.changeEvent('rule.created', tenantId, subject);
-    const outcome = await store.saveRule(tenantId, rule, (m) => this.afterWrite(event, m));
+    const { hook, delivered } = this.writeHook(event);
+    const outcome = await store.saveRule(tenantId, rule, hook);
     const final = outcome === 'updated' ? { ...event, type: 'rule.updated' as const } : event;
-    this.changed(final, true);
+    await this.changed(final, true, delivered);
     return outcome;
   }
 
@@ -352,8 +356,13 @@ export class RulesService implements OnModuleInit, OnApplicationShutdown {
     const store = this.ruleStore;
     if (!store.removeRule) throw new RulesStoreReadOnlyError('removeRule()');
     const event = this.changeEvent('rule.removed', tenantId, { id: ruleId });
-    const removed = await store.removeRule(tenantId, ruleId, (m) => this.afterWrite(event, m));
-    return this.changed(removed ? { ...event, subject: { ...removed } } : event, removed !== undefined);
+    const { hook, delivered } = this.writeHook(event);
+    const removed = await store.removeRule(tenantId, ruleId, hook);
+    return this.changed(
+      removed ? { ...event, subject: { ...removed } } : event,
+      removed !== undefined,
+      delivered,
+    );
   }
 
   /** The tenant's stored rules. */
@@ -570,18 +579,43 @@ export class RulesService implements OnModuleInit, OnApplicationShutdown {
     return { type, tenantId, at: new Date(), changedBy: this.tenancy.current()?.actor?.id, subject };
   }
 
-  private async afterWrite(event: RulesChangeEvent, manager: EntityManager): Promise<void> {
-    await this.notify(event.tenantId, manager);
-    if (this.audit?.recordChange) await this.audit.recordChange(event, manager);
+  /** The hook a store runs inside its writing transaction, and a wait for the change's NOTIFY to come back. */
+  private writeHook(event: RulesChangeEvent): {
+    hook: (manager: EntityManager) => Promise<void>;
+    delivered: () => Promise<void>;
+  } {
+    const nonce = randomUUID();
+    let delivered: () => Promise<void> = () => Promise.resolve();
+    const hook = async (manager: EntityManager) => {
+      delivered = this.cache.expect(nonce);
+      await this.notify(event.tenantId, manager, nonce);
+      if (this.audit?.recordChange) await this.audit.recordChange(event, manager);
+    };
+    return { hook, delivered: () => delivered() };
   }
 
-  private async notify(tenantId: string, manager: EntityManager): Promise<void> {
-    await manager.query('SELECT pg_notify($1, $2)', [this.cache.channel, JSON.stringify({ t: tenantId })]);
+  private async notify(tenantId: string, manager: EntityManager, nonce?: string): Promise<void> {
+    await manager.query('SELECT pg_notify($1, $2)', [
+      this.cache.channel,
+      JSON.stringify({ t: tenantId, n: nonce }),
+    ]);
   }
 
-  private changed(event: RulesChangeEvent, changed: boolean): boolean {
+  /**
+   * After a committed change: drops this process's cache of the tenant and waits until the change's NOTIFY
+   * came back on this process's LISTEN connection, so every listening process has been signalled before the
+   * changing call returns.
+   */
+  private async changed(
+    event: RulesChangeEvent,
+    changed: boolean,
+    delivered: () => Promise<void>,
+  ): Promise<boolean> {
     this.cache.invalidate(event.tenantId);
-    if (changed) this.emit(event);
+    if (changed) {
+      await delivered();
+      this.emit(event);
+    }
     return changed;
   }
 

@@ -21,6 +21,7 @@ export class RulesCache<R, M> {
   private client: Client | undefined;
   private closed = false;
   private retry: NodeJS.Timeout | undefined;
+  private readonly waiters = new Map<string, () => void>();
 
   constructor(
     private readonly enabled: boolean,
@@ -76,9 +77,10 @@ export class RulesCache<R, M> {
     client.on('notification', (msg) => {
       if (msg.channel !== this.channel || !msg.payload) return;
       try {
-        const { t } = JSON.parse(msg.payload) as { t?: unknown };
+        const { t, n } = JSON.parse(msg.payload) as { t?: unknown; n?: unknown };
         if (typeof t === 'string') this.invalidate(t);
         else this.clear();
+        if (typeof n === 'string') this.waiters.get(n)?.();
       } catch {
         this.clear();
       }
@@ -110,7 +112,39 @@ export class RulesCache<R, M> {
     }
   }
 
+  /**
+   * Registers a change (before its transaction commits); the returned function resolves once this process's
+   * LISTEN connection has received the change's NOTIFY (or after `timeoutMs`), i.e. once every listening process
+   * has been signalled.
+   */
+  expect(nonce: string, timeoutMs = 2000): () => Promise<void> {
+    if (!this.active) return () => Promise.resolve();
+    let done!: () => void;
+    const received = new Promise<void>((resolve) => (done = resolve));
+    this.waiters.set(nonce, done);
+    return async () => {
+      const timer = setTimeout(() => {
+        this.logger.warn(
+          'A rules change notification did not come back within 2 s; other processes may lag.',
+        );
+        done();
+      }, timeoutMs);
+      try {
+        await received;
+      } finally {
+        clearTimeout(timer);
+        this.waiters.delete(nonce);
+      }
+    };
+  }
+
+  /** Serves cached entries without a LISTEN connection (custom stores: call `invalidate()` on change). */
+  localOnly(): void {
+    if (this.enabled) this.listening = true;
+  }
+
   async close(): Promise<void> {
+    for (const done of this.waiters.values()) done();
     this.closed = true;
     this.listening = false;
     if (this.retry) clearTimeout(this.retry);
