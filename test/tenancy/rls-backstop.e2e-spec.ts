@@ -195,3 +195,85 @@ describe('raw SQL with the RLS backstop off', () => {
     ).toEqual([{ n: 2 }]);
   });
 });
+
+describe('connection settings bound before writes', () => {
+  let db: TestDatabase;
+  let ds: DataSource;
+  let tenancy: TenancyService;
+  beforeAll(async () => {
+    db = await createTestDatabase('connset');
+    await createSchema(db, true);
+    await reseed(db);
+    tenancy = createTenancy({ rls: true });
+    tenancy.addConnectionSetting({ name: 'bhtest.actor', value: (c) => c?.actor?.id ?? '' });
+    ds = await appDataSource(db, tenancy, true, 1);
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    await db?.drop();
+  });
+
+  const actorSeenByWrite = () =>
+    ds.query(
+      "UPDATE country SET code = code WHERE id = 1 RETURNING current_setting('bhtest.actor', true) AS a",
+    );
+
+  it('binds the value for write statements, per context, and clears it outside any', async () => {
+    const run = (actor: string) =>
+      tenancy.run({ tenant: A, actor: { id: actor, type: 'user' } }, actorSeenByWrite);
+    expect(await run('ann')).toEqual([[{ a: 'ann' }], 1]);
+    expect(await run('bob')).toEqual([[{ a: 'bob' }], 1]);
+    expect(await actorSeenByWrite()).toEqual([[{ a: '' }], 1]);
+  });
+
+  /** Records what goes over the wire on the pool's only connection: simple queries, and extended-protocol binds. */
+  async function wire(): Promise<{ simple: string[]; binds: string[] }> {
+    const seen = { simple: [] as string[], binds: [] as string[] };
+    const pool = (
+      ds.driver as unknown as {
+        master: { connect(): Promise<{ connection: WireConnection; release(): void }> };
+      }
+    ).master;
+    const client = await pool.connect();
+    const connection = client.connection;
+    const query = connection.query.bind(connection);
+    const bind = connection.bind.bind(connection);
+    connection.query = (text: string) => {
+      seen.simple.push(text);
+      query(text);
+    };
+    connection.bind = (config: { statement?: string }) => {
+      seen.binds.push(config.statement ?? '');
+      bind(config);
+    };
+    client.release();
+    return seen;
+  }
+
+  it('merges the bind into START TRANSACTION, so a write transaction pays no extra round trip', async () => {
+    const seen = await wire();
+    await tenancy.run({ tenant: A, actor: { id: 'carl', type: 'user' } }, () =>
+      ds.transaction((m) => m.query('UPDATE country SET code = code WHERE id = 2')),
+    );
+    expect(seen.simple).toEqual([
+      expect.stringMatching(
+        /^START TRANSACTION; SELECT set_config\('bulkhead\.tenants', '\{"acme"\}', false\).*set_config\('bhtest\.actor', 'carl', false\)$/,
+      ),
+      'UPDATE country SET code = code WHERE id = 2',
+      'COMMIT',
+    ]);
+    expect(seen.binds.filter((name) => name.startsWith('bulkhead_bind'))).toEqual([]);
+  });
+
+  it('does not make reads wait for a write-only setting', async () => {
+    await tenancy.run({ tenant: A, actor: { id: 'dora', type: 'user' } }, actorSeenByWrite);
+    const seen = await wire();
+    await tenancy.run({ tenant: A, actor: { id: 'eve', type: 'user' } }, () => ds.query('SELECT 1'));
+    expect(seen).toEqual({ simple: ['SELECT 1'], binds: [] });
+  });
+});
+
+interface WireConnection {
+  query(text: string): void;
+  bind(config: { statement?: string }): void;
+}

@@ -219,7 +219,11 @@ export class ConnectionGuard {
       const stale = key !== state.key || (writes && writeKey !== state.writeKey);
       const begins = TX_BEGIN.test(text);
       let result: unknown;
-      if (stale && begins && args.length === 1 && typeof args[0] === 'string') {
+      const plainText =
+        typeof args[0] === 'string' &&
+        args.length <= 2 &&
+        (args[1] === undefined || (Array.isArray(args[1]) && args[1].length === 0));
+      if (stale && begins && plainText) {
         // one round trip: the transaction start and the bind travel in one simple-protocol message
         const values = this.values(layout, frame, key);
         const merged = `${text}; SELECT ${layout.names
