@@ -196,8 +196,17 @@ export class RulesService implements OnModuleInit, OnApplicationShutdown {
     resource?: RulesResource,
     options?: CheckOptions,
   ): Promise<boolean>;
-  async can(...args: CheckArgs): Promise<boolean> {
-    const input = await this.input(args);
+  can(...args: CheckArgs): Promise<boolean> {
+    try {
+      const warm = this.warmInput(args);
+      if (warm) return Promise.resolve(this.decideAndReport(warm));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.input(args).then((input) => this.decideAndReport(input));
+  }
+
+  private decideAndReport(input: DecisionInput & { stored: RuleIndex }): boolean {
     const allowed = decide(this.policy, input.stored, input);
     if (!allowed || this.options.emitAllows) this.report(input, allowed);
     return allowed;
@@ -420,6 +429,33 @@ export class RulesService implements OnModuleInit, OnApplicationShutdown {
   }
 
   // -- internals --------------------------------------------------------------------------------------------
+
+  /** The decision input from cache alone, for tenant-wide decisions (no resource grants to resolve). */
+  private warmInput(args: CheckArgs): (DecisionInput & { stored: RuleIndex }) | undefined {
+    if (typeof args[0] === 'string') return undefined;
+    const [principal, action, resource, options] = args as [
+      RulesPrincipal,
+      string,
+      RulesResource?,
+      CheckOptions?,
+    ];
+    const tenantId = options?.tenantId;
+    if (tenantId === undefined || !principal || typeof principal.id !== 'string') return undefined;
+    const hit = this.cache.peek(tenantId, principal.id);
+    if (!hit || (hit.members.onResources.length > 0 && resource !== undefined && resource !== null))
+      return undefined;
+    this.checkAction(action);
+    return {
+      tenantId,
+      principal,
+      roles: hit.members.tenantWide,
+      action,
+      type: actionType(action),
+      resource,
+      context: options?.context ?? EMPTY_CONTEXT,
+      stored: hit.rules,
+    };
+  }
 
   private async input(args: CheckArgs): Promise<DecisionInput & { stored: RuleIndex }> {
     let principal: RulesPrincipal;

@@ -4,7 +4,9 @@ import type { DataSource } from 'typeorm';
 
 interface TenantEntry<R, M> {
   rules?: Promise<R>;
+  rulesValue?: R;
   members: Map<string, Promise<M>>;
+  memberValues: Map<string, M>;
 }
 
 /**
@@ -51,13 +53,29 @@ export class RulesCache<R, M> {
     const entry = this.entry(tenantId);
     const hit = entry.members.get(principalId);
     if (hit) return hit;
-    if (entry.members.size > 10_000) entry.members.clear();
-    return this.track(
+    if (entry.members.size > 10_000) {
+      entry.members.clear();
+      entry.memberValues.clear();
+    }
+    const pending = this.track(
       tenantId,
       load,
       (p) => entry.members.set(principalId, p),
       () => entry.members.delete(principalId),
     );
+    pending.then((v) => {
+      if (entry.members.get(principalId) === pending) entry.memberValues.set(principalId, v);
+    }, noop);
+    return pending;
+  }
+
+  /** The cached, already loaded rules and memberships, when both are there (the synchronous fast path). */
+  peek(tenantId: string, principalId: string): { rules: R; members: M } | undefined {
+    if (!this.active) return undefined;
+    const entry = this.tenants.get(tenantId);
+    if (!entry || entry.rulesValue === undefined) return undefined;
+    const members = entry.memberValues.get(principalId);
+    return members === undefined ? undefined : { rules: entry.rulesValue, members };
   }
 
   /** Drops everything cached for a tenant (and stops loads in flight from filling it with stale data). */
@@ -156,7 +174,7 @@ export class RulesCache<R, M> {
 
   private entry(tenantId: string): TenantEntry<R, M> {
     let entry = this.tenants.get(tenantId);
-    if (!entry) this.tenants.set(tenantId, (entry = { members: new Map() }));
+    if (!entry) this.tenants.set(tenantId, (entry = { members: new Map(), memberValues: new Map() }));
     return entry;
   }
 
@@ -178,6 +196,8 @@ export class RulesCache<R, M> {
     return pending;
   }
 }
+
+const noop = () => undefined;
 
 /** pg client settings equivalent to a TypeORM postgres DataSource's. @internal */
 export function clientConfig(dataSource: DataSource): ClientConfig {
