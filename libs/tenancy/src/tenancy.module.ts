@@ -23,6 +23,7 @@ import { TenancyExceptionFilter } from './filters/tenancy-exception.filter';
 import { TenancyGuard } from './resolution/tenancy.guard';
 import { TenancyMiddleware } from './resolution/tenancy.middleware';
 import { TenantResolver } from './resolution/tenant-resolver';
+import { TenancyRequestBinder } from './resolution/tenancy-request.binder';
 import { JOB_TENANCY_REF } from './tenancy.internal-constants';
 import {
   TENANCY_ASYNC_OPTIONS_TYPE,
@@ -73,12 +74,13 @@ const enhancers: Provider[] = [
     TenancyEventBus,
     TenancyService,
     TenantResolver,
+    TenancyRequestBinder,
     TenancyGuard,
     TenancyMiddleware,
     TenancyExceptionFilter,
     ...enhancers,
   ],
-  exports: [TenancyService, TenantResolver],
+  exports: [TenancyService, TenantResolver, TenancyGuard],
 })
 export class TenancyModule extends TenancyConfigurableModule implements NestModule, OnModuleInit {
   constructor(

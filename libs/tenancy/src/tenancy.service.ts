@@ -8,10 +8,9 @@ import {
   MissingTenantContextError,
   RlsMisconfiguredError,
   TenancyConfigurationError,
-  TenancyContextNotBoundError,
   TenancyError,
 } from './errors/tenancy.errors';
-import { TenancyEventBus, type TenancyEvent, type TenancyEventListener } from './events/tenancy-events';
+import { TenancyEventBus, type TenancyEventListener } from './events/tenancy-events';
 import { ConnectionGuard, type ConnectionSetting } from './rls/connection-guard';
 import { findRlsProblems, generateRlsDdl } from './rls/rls-policy';
 import { TenancySubscriber } from './scoping/tenancy.subscriber';
@@ -174,62 +173,16 @@ export class TenancyService implements OnApplicationShutdown {
     for (const dataSource of [...this.guards.keys()]) this.detach(dataSource);
   }
 
-  /** Binds an HTTP request's frame (resolved later by the guard). @internal */
-  bindRequest<T>(correlationId: string, fn: (frame: TenancyContext & { readonly pending: boolean }) => T): T {
-    const frame = new ContextFrame(correlationId, 'http');
-    frame.pending = true;
-    return this.store.run(frame, () => fn(frame));
-  }
-
-  /** Whether any security event listener is subscribed. @internal */
-  get eventsActive(): boolean {
-    return this.events.active;
-  }
-
-  /** Fills in the tenant of the current HTTP request's frame once resolved. @internal */
-  resolveRequest(tenantIds: readonly string[], actor: TenancyContext['actor']): void {
-    const frame = this.store.frame();
-    if (!frame) throw new TenancyContextNotBoundError();
-    frame.tenantIds = tenantIds;
-    frame.actor = actor;
-    frame.pending = false;
-    this.emit({ type: 'context.bound', source: 'http' }, frame);
-  }
-
-  /** The current request's frame is bound and still waits for its tenant. @internal */
-  requestPending(): boolean {
-    const frame = this.store.frame();
-    if (!frame) throw new TenancyContextNotBoundError();
-    return frame.pending;
-  }
-
-  /** Marks the current request as needing no tenant (@NoTenant routes). @internal */
-  releaseWithoutTenant(): void {
-    const frame = this.store.frame();
-    if (frame) frame.pending = false;
-  }
-
-  /** Reports a refused operation and returns the error. @internal */
-  refuse<E extends TenancyError>(error: E): E {
-    if (this.events.active) {
-      this.emit({ type: 'violation.refused', error: error.name, message: error.message }, this.store.frame());
-    }
+  private refuse<E extends TenancyError>(error: E): E {
+    this.emit({ type: 'violation.refused', error: error.name, message: error.message }, this.store.frame());
     return error;
   }
 
-  /** Emits a security event stamped with the context. @internal */
-  emit(
-    event: DistributiveOmit<TenancyEvent, 'at' | 'correlationId' | 'tenantIds' | 'actor'>,
+  private emit(
+    event: Parameters<TenancyEventBus['report']>[0],
     frame: TenancyContext | undefined = this.store.frame(),
   ): void {
-    if (!this.events.active) return;
-    this.events.emit({
-      ...event,
-      at: new Date(),
-      correlationId: frame?.correlationId,
-      tenantIds: frame?.tenantIds ?? [],
-      actor: frame?.actor,
-    } as TenancyEvent);
+    this.events.report(event, frame);
   }
 
   private derive(reason: string, source: ContextSource): ContextFrame {
@@ -271,5 +224,3 @@ export class TenancyService implements OnApplicationShutdown {
 export function createTenancyService(options: TenancyModuleOptions = {}): TenancyService {
   return new TenancyService(new TenancyContextStore(), new TenancyEventBus(), options);
 }
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { TenancyGuard, TenancyService, TenantResolver } from '@bulkhead/tenancy';
+import { TenancyGuard, TenancyService } from '@bulkhead/tenancy';
 import { Public, RequirePermission, RequireRole } from '../decorators/rules.decorators';
 import { AccessDeniedError, PrincipalMissingError } from '../errors/rules.errors';
 import { RULES_MODULE_OPTIONS } from '../rules.module-definition';
@@ -23,17 +23,13 @@ export interface RouteRequirement {
  */
 @Injectable()
 export class RulesGuard implements CanActivate {
-  protected readonly tenancyGuard: TenancyGuard;
-
   constructor(
     protected readonly rules: RulesService,
     protected readonly tenancy: TenancyService,
     protected readonly reflector: Reflector,
-    resolver: TenantResolver,
+    protected readonly tenancyGuard: TenancyGuard,
     @Inject(RULES_MODULE_OPTIONS) protected readonly options: RulesModuleOptions,
-  ) {
-    this.tenancyGuard = new TenancyGuard(tenancy, resolver, reflector);
-  }
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { Actor, ContextSource } from '../context/tenancy-context.interface';
+import { Actor, ContextSource, TenancyContext } from '../context/tenancy-context.interface';
 
 interface EventBase {
   /** When it happened. */
@@ -72,6 +72,21 @@ export class TenancyEventBus {
     };
   }
 
+  /** Emits an event stamped with a context's tenant, actor and correlation id (no-op without listeners). */
+  report(
+    event: DistributiveOmit<TenancyEvent, 'at' | 'correlationId' | 'tenantIds' | 'actor'>,
+    frame: TenancyContext | undefined,
+  ): void {
+    if (!this.active) return;
+    this.emit({
+      ...event,
+      at: new Date(),
+      correlationId: frame?.correlationId,
+      tenantIds: frame?.tenantIds ?? [],
+      actor: frame?.actor,
+    } as TenancyEvent);
+  }
+
   emit(event: TenancyEvent): void {
     for (const listener of this.listeners) {
       try {
@@ -82,3 +97,5 @@ export class TenancyEventBus {
     }
   }
 }
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

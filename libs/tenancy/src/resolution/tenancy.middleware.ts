@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import { TENANCY_MODULE_OPTIONS } from '../tenancy.module-definition';
 import type { TenancyModuleOptions } from '../tenancy-options.interface';
-import { TenancyService } from '../tenancy.service';
+import { TenancyRequestBinder } from './tenancy-request.binder';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -15,7 +15,7 @@ export class TenancyMiddleware implements NestMiddleware {
   private readonly header: string;
 
   constructor(
-    private readonly tenancy: TenancyService,
+    private readonly binder: TenancyRequestBinder,
     @Inject(TENANCY_MODULE_OPTIONS) options: TenancyModuleOptions,
   ) {
     this.header = (options.correlationIdHeader ?? 'x-request-id').toLowerCase();
@@ -29,10 +29,10 @@ export class TenancyMiddleware implements NestMiddleware {
     const incoming = req.headers[this.header];
     const correlationId =
       typeof incoming === 'string' && CORRELATION_ID.test(incoming) ? incoming : randomUUID();
-    this.tenancy.bindRequest(correlationId, (frame) => {
-      if (this.tenancy.eventsActive && typeof res.once === 'function') {
+    this.binder.bind(correlationId, (frame) => {
+      if (this.binder.events.active && typeof res.once === 'function') {
         res.once('close', () => {
-          if (!frame.pending) this.tenancy.emit({ type: 'context.released', source: 'http' }, frame);
+          if (!frame.pending) this.binder.events.report({ type: 'context.released', source: 'http' }, frame);
         });
       }
       next();
