@@ -1,0 +1,1 @@
+export const AUDIT_UI_PAGE = '<!doctype html><title>Audit</title>';
