@@ -67,7 +67,7 @@ describe.each(['express', 'fastify'] as const)('HTTP isolation on %s', (platform
     try {
       for (const client of clients) {
         const { rows } = await client.query(
-          "SELECT count(*)::int AS n, current_setting('bulkhead.tenants', true) AS bound FROM item",
+          "SELECT count(*)::int AS n, current_setting('bulkhead.tenant', true) AS bound FROM item",
         );
         // never bound: NULL; bound for the request and cleared before this statement: ''
         expect(rows[0].n).toBe(0);

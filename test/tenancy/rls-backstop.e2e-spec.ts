@@ -98,7 +98,7 @@ describe('RLS start-up check', () => {
       .map((s) => s.split(' ON ')[1].split(' ')[0]);
     expect(tables.sort()).toEqual(['"customer"', '"invoice"', '"note"', '"tag"']);
     expect(up.find((s) => s.includes('"note"') && s.startsWith('CREATE POLICY'))).toContain(
-      `("owner" = ANY (NULLIF(current_setting('bulkhead.tenants', true), '')::character varying[])`,
+      `("owner" = (SELECT NULLIF(current_setting('bulkhead.tenant', true), '')::character varying)`,
     );
     expect(up.filter((s) => s.includes('WITH CHECK')).length).toBe(4);
   });
@@ -143,6 +143,13 @@ describe('RLS binding on pooled connections', () => {
     // the only pooled connection now carries A again at the server; the guard must not believe it is B
     expect(await tenancy.run({ tenant: B }, tenantsSeen)).toEqual([B]);
     expect(await tenancy.run({ tenant: A }, tenantsSeen)).toEqual([A]);
+    expect(await tenantsSeen()).toEqual([]);
+  });
+
+  it('keeps guarding a DataSource that is destroyed and initialized again', async () => {
+    await ds.destroy();
+    await ds.initialize();
+    expect(await tenancy.run({ tenant: B }, tenantsSeen)).toEqual([B]);
     expect(await tenantsSeen()).toEqual([]);
   });
 
@@ -257,7 +264,7 @@ describe('connection settings bound before writes', () => {
     );
     expect(seen.simple).toEqual([
       expect.stringMatching(
-        /^START TRANSACTION; SELECT set_config\('bulkhead\.tenants', '\{"acme"\}', false\).*set_config\('bhtest\.actor', 'carl', false\)$/,
+        /^START TRANSACTION; SELECT set_config\('bulkhead\.tenant', 'acme', false\).*set_config\('bhtest\.actor', 'carl', false\)$/,
       ),
       'UPDATE country SET code = code WHERE id = 2',
       'COMMIT',

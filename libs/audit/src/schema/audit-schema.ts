@@ -1,5 +1,5 @@
 import type { DataSource, EntityMetadata, QueryRunner } from 'typeorm';
-import { getTenantColumn, RLS_TENANTS_SETTING, RLS_UNSCOPED_SETTING } from '@bulkhead/tenancy';
+import { getTenantColumn, rlsPolicyExpression } from '@bulkhead/tenancy';
 import { auditOptionsOf } from '../decorators/audit.decorators';
 import {
   ACTOR_ID_SETTING,
@@ -244,9 +244,7 @@ function baseDdl(options: AuditSchemaOptions): string[] {
     $$`,
   ];
   if (options.rls) {
-    const visible =
-      `(tenant_id = ANY (NULLIF(current_setting('${RLS_TENANTS_SETTING}', true), '')::text[])` +
-      ` OR current_setting('${RLS_UNSCOPED_SETTING}', true) = 'on')`;
+    const visible = rlsPolicyExpression({ column: 'tenant_id', columnType: 'text' });
     for (const table of ['bulkhead_audit_entry', 'bulkhead_audit_chain', 'bulkhead_audit_head']) {
       ddl.push(
         `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`,

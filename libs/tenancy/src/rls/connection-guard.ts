@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import type { ContextFrame } from '../context/tenancy-context.store';
 import type { TenancyContext } from '../context/tenancy-context.interface';
 import { RawSqlRefusedError, TenancyError, TenantBindingError } from '../errors/tenancy.errors';
-import { RLS_TENANTS_SETTING, RLS_UNSCOPED_SETTING } from '../tenancy.constants';
+import { RLS_TENANT_SETTING, RLS_TENANTS_SETTING, RLS_UNSCOPED_SETTING } from '../tenancy.constants';
 import { tenantColumnOf } from '../scoping/tenant-aware.metadata';
 
 /**
@@ -44,6 +44,12 @@ interface PgPool {
   ) => Promise<PgClient> | void;
 }
 
+interface GuardedDriver {
+  master?: PgPool;
+  slaves?: PgPool[];
+  connect(): Promise<void>;
+}
+
 interface ClientState {
   /** tenant part of the binding the server has, `undefined` when unknown */
   key: string | undefined;
@@ -56,7 +62,7 @@ interface ClientState {
   boundInTransaction: boolean;
 }
 
-const BASE_SETTINGS = [RLS_TENANTS_SETTING, RLS_UNSCOPED_SETTING];
+const BASE_SETTINGS = [RLS_TENANT_SETTING, RLS_TENANTS_SETTING, RLS_UNSCOPED_SETTING];
 const CLEARED = '';
 const NOT_BOUND = '-';
 const UNSCOPED = 'u';
@@ -91,10 +97,11 @@ function bindingKey(frame: ContextFrame | undefined): string {
   return frame.tenantIds.length === 1 ? frame.tenantIds[0] : tenantArrayLiteral(frame.tenantIds);
 }
 
-function bindingValues(frame: ContextFrame | undefined, key: string): [string, string] {
-  if (key === CLEARED) return ['', ''];
-  if (key === UNSCOPED) return ['', 'on'];
-  return [tenantArrayLiteral(frame!.tenantIds), ''];
+function bindingValues(frame: ContextFrame | undefined, key: string): [string, string, string] {
+  if (key === CLEARED) return ['', '', ''];
+  if (key === UNSCOPED) return ['', '', 'on'];
+  const ids = frame!.tenantIds;
+  return ids.length === 1 ? [ids[0], '', ''] : ['', tenantArrayLiteral(ids), ''];
 }
 
 function writeKeyOf(settings: readonly ConnectionSetting[], frame: ContextFrame | undefined): string {
@@ -154,8 +161,24 @@ export class ConnectionGuard {
     this.tablePattern = names.length
       ? new RegExp(`(?<![\\w$])"?(${names.join('|')})"?(?![\\w$])`, 'gi')
       : undefined;
-    const driver = dataSource.driver as unknown as { master?: PgPool; slaves?: PgPool[] };
-    for (const pool of [driver.master, ...(driver.slaves ?? [])]) if (pool) this.instrumentPool(pool);
+    this.driver = dataSource.driver as unknown as GuardedDriver;
+    this.instrumentPools();
+    // a DataSource that is destroyed and initialized again gets new pools: guard them too
+    const connect = this.driver.connect;
+    this.driverConnect = connect;
+    this.driver.connect = async () => {
+      await connect.call(this.driver);
+      this.instrumentPools();
+    };
+  }
+
+  private readonly driver: GuardedDriver;
+  private readonly driverConnect: GuardedDriver['connect'];
+
+  private instrumentPools(): void {
+    for (const pool of [this.driver.master, ...(this.driver.slaves ?? [])]) {
+      if (pool && !this.pools.some((p) => p.pool === pool)) this.instrumentPool(pool);
+    }
   }
 
   /** Records SQL text that a query builder rendered under a tenant scope. */
@@ -169,6 +192,7 @@ export class ConnectionGuard {
   detach(): void {
     for (const { pool, connect } of this.pools) pool.connect = connect;
     this.pools.length = 0;
+    this.driver.connect = this.driverConnect;
   }
 
   private instrumentPool(pool: PgPool): void {
@@ -265,7 +289,7 @@ export class ConnectionGuard {
   }
 
   private values(layout: ConnectionGuard['layout'], frame: ContextFrame | undefined, key: string): string[] {
-    const base = this.runtime.rls ? bindingValues(frame, key) : ['', ''];
+    const base = this.runtime.rls ? bindingValues(frame, key) : ['', '', ''];
     return [...base, ...layout.settings.map((s) => s.value(frame))];
   }
 

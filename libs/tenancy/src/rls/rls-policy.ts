@@ -1,5 +1,10 @@
 import type { DataSource, QueryRunner } from 'typeorm';
-import { RLS_POLICY_NAME, RLS_TENANTS_SETTING, RLS_UNSCOPED_SETTING } from '../tenancy.constants';
+import {
+  RLS_POLICY_NAME,
+  RLS_TENANT_SETTING,
+  RLS_TENANTS_SETTING,
+  RLS_UNSCOPED_SETTING,
+} from '../tenancy.constants';
 import { tenantColumnOf } from '../scoping/tenant-aware.metadata';
 
 /** One tenant-aware table as the RLS backstop sees it. */
@@ -39,11 +44,17 @@ export function rlsTables(dataSource: DataSource): RlsTable[] {
     });
 }
 
-/** The policy expression: rows of the bound tenant(s), or every row inside `runUnscoped()`. */
+/**
+ * The policy expression: rows of the bound tenant, or of the bound tenants, or every row inside
+ * `runUnscoped()`. Each setting is read in a scalar sub-select, which PostgreSQL evaluates once per query
+ * (an InitPlan) instead of once per row; the single-tenant case is a plain equality.
+ */
 export function rlsPolicyExpression(table: Pick<RlsTable, 'column' | 'columnType'>): string {
+  const { column, columnType } = table;
   return (
-    `(${table.column} = ANY (NULLIF(current_setting('${RLS_TENANTS_SETTING}', true), '')::${table.columnType}[])` +
-    ` OR current_setting('${RLS_UNSCOPED_SETTING}', true) = 'on')`
+    `(${column} = (SELECT NULLIF(current_setting('${RLS_TENANT_SETTING}', true), '')::${columnType})` +
+    ` OR ${column} = ANY (CAST((SELECT NULLIF(current_setting('${RLS_TENANTS_SETTING}', true), '')) AS ${columnType}[]))` +
+    ` OR (SELECT current_setting('${RLS_UNSCOPED_SETTING}', true)) = 'on')`
   );
 }
 
