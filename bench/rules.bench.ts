@@ -345,7 +345,9 @@ export async function runRulesBench(opts: { quick: boolean }): Promise<Record<st
 if (require.main === module) {
   runRulesBench({ quick: process.env.BENCH_QUICK === '1' }).then(
     (figures) => {
-      process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+      // --json (bench/run.ts): one line of JSON last; otherwise readable
+      const json = process.argv.includes('--json');
+      process.stdout.write(json ? `${JSON.stringify(figures)}\n` : `${JSON.stringify(figures, null, 2)}\n`);
       process.exit(0);
     },
     (err: Error) => {
