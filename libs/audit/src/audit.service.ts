@@ -43,6 +43,12 @@ const ENTRY_COLUMNS = `e.id, e.tenant_id, c.position, e.occurred_at, e.actor_typ
   e.entity_id, e.before, e.after, e.changed, e.redacted, e.correlation_id, e.txid::text AS txid, e.path, e.reverts`;
 const GENESIS = Buffer.alloc(32);
 
+/** The smallest position among those given, or null. */
+function firstOf(values: (string | null)[]): string | null {
+  const present = values.filter((v): v is string => v !== null).map(Number);
+  return present.length ? String(Math.min(...present)) : null;
+}
+
 function toEntry(r: EntryRow): AuditEntry {
   return {
     id: String(r.id),
@@ -131,30 +137,40 @@ export class AuditService {
     const startHash = checkpoint ? checkpoint.hash : GENESIS;
     // Every link is checked independently and set-based, in the database: its hash must be the SHA-256 of the
     // previous hash and the entry's canonical form, its previous hash the hash before it, its position the
-    // next one. Nothing but the verdict travels to the application.
-    const [v] = (await this.dataSource.query(
-      `WITH links AS (
-         SELECT c.position, c.prev_hash, c.hash, e.id IS NOT NULL AS present,
-                lag(c.hash) OVER w AS prior_hash, lag(c.position) OVER w AS prior_position,
-                e.id IS NOT NULL AND sha256(c.prev_hash || convert_to(bulkhead_audit_canonical(e), 'UTF8')) = c.hash AS intact
-           FROM bulkhead_audit_chain c LEFT JOIN bulkhead_audit_entry e ON e.id = c.entry_id
-          WHERE c.tenant_id = $1 AND c.position > $2
-         WINDOW w AS (ORDER BY c.position))
-       SELECT count(*)::bigint AS links, max(position) AS last,
-              min(coalesce(prior_position, $2) + 1) FILTER (WHERE position <> coalesce(prior_position, $2) + 1) AS gap,
-              min(position) FILTER (WHERE NOT present) AS deleted,
-              min(position) FILTER (WHERE present AND prev_hash <> coalesce(prior_hash, $3)) AS unlinked,
-              min(position) FILTER (WHERE present AND NOT intact) AS altered
-         FROM links`,
-      [key, start, startHash],
-    )) as {
-      links: string;
-      last: string | null;
-      gap: string | null;
-      deleted: string | null;
-      unlinked: string | null;
-      altered: string | null;
-    }[];
+    // next one. Nothing but the verdict travels to the application. A long chain is split into ranges checked
+    // concurrently on separate connections (the work is CPU-bound in PostgreSQL), each given the hash at its
+    // lower bound.
+    const [{ top }] = (await this.dataSource.query(
+      'SELECT coalesce(max(position), 0)::bigint AS top FROM bulkhead_audit_chain WHERE tenant_id = $1',
+      [key],
+    )) as { top: string }[];
+    const ranges = this.ranges(start, Number(top));
+    const bounds = (await this.dataSource.query(
+      'SELECT position, hash FROM bulkhead_audit_chain WHERE tenant_id = $1 AND position = ANY($2)',
+      [key, ranges.map(([lo]) => lo)],
+    )) as { position: string; hash: Buffer }[];
+    const hashAt = new Map(bounds.map((b) => [Number(b.position), b.hash]));
+    const parts = await Promise.all(
+      ranges.map(([lo, hi]) =>
+        this.checkLinks(key, lo, hi, lo === start ? startHash : (hashAt.get(lo) ?? null)),
+      ),
+    );
+    const v = {
+      links: String(parts.reduce((n, p) => n + Number(p.links), 0)),
+      last:
+        parts
+          .map((p) => p.last)
+          .filter((x) => x !== null)
+          .pop() ?? null,
+      // a missing range boundary is a gap the ranges on either side cannot see
+      gap: firstOf([
+        ...parts.map((p) => p.gap),
+        ...ranges.map(([lo]) => (lo !== start && lo <= Number(top) && !hashAt.has(lo) ? String(lo) : null)),
+      ]),
+      deleted: firstOf(parts.map((p) => p.deleted)),
+      unlinked: firstOf(parts.map((p) => p.unlinked)),
+      altered: firstOf(parts.map((p) => p.altered)),
+    };
     const breaks = (
       [
         [v.gap, 'entry missing from the chain'],
@@ -357,6 +373,44 @@ export class AuditService {
   }
 
   // ---------------------------------------------------------------------------------------------------------
+
+  /** Position ranges (lo, hi] to verify concurrently: one per 100,000 links, at most 4. */
+  private ranges(start: number, top: number): [number, number][] {
+    const n = Math.max(1, Math.min(4, Math.ceil((top - start) / 100_000)));
+    const size = Math.ceil((top - start) / n);
+    return Array.from({ length: n }, (_, i) => [
+      start + i * size,
+      i === n - 1 ? Number.MAX_SAFE_INTEGER : start + (i + 1) * size,
+    ]);
+  }
+
+  /** Checks the links of positions (lo, hi]; `loHash` is the hash the first one must link to (null: missing). */
+  private async checkLinks(key: string, lo: number, hi: number, loHash: Buffer | null) {
+    const [v] = (await this.dataSource.query(
+      `WITH links AS (
+         SELECT c.position, c.prev_hash, c.hash, e.id IS NOT NULL AS present,
+                lag(c.hash) OVER w AS prior_hash, lag(c.position) OVER w AS prior_position,
+                e.id IS NOT NULL AND sha256(c.prev_hash || convert_to(bulkhead_audit_canonical(e), 'UTF8')) = c.hash AS intact
+           FROM bulkhead_audit_chain c LEFT JOIN bulkhead_audit_entry e ON e.id = c.entry_id
+          WHERE c.tenant_id = $1 AND c.position > $2 AND c.position <= $3
+         WINDOW w AS (ORDER BY c.position))
+       SELECT count(*)::bigint AS links, max(position) AS last,
+              min(coalesce(prior_position, $2) + 1) FILTER (WHERE position <> coalesce(prior_position, $2) + 1) AS gap,
+              min(position) FILTER (WHERE NOT present) AS deleted,
+              min(position) FILTER (WHERE present AND prev_hash IS DISTINCT FROM coalesce(prior_hash, $4)) AS unlinked,
+              min(position) FILTER (WHERE present AND NOT intact) AS altered
+         FROM links`,
+      [key, lo, hi, loHash],
+    )) as {
+      links: string;
+      last: string | null;
+      gap: string | null;
+      deleted: string | null;
+      unlinked: string | null;
+      altered: string | null;
+    }[];
+    return v;
+  }
 
   private scope(operation: string, add: (sql: string, value: unknown) => void): void {
     const context = this.tenancy.current();
