@@ -253,6 +253,37 @@ describe('audit chain, time travel and delivery', () => {
     );
   });
 
+  it('verifies a 150,000-link chain in concurrent ranges, and finds breaks at and after a range boundary', async () => {
+    await app.tenancy.run({ tenant: A }, () =>
+      app.tenancy.runWithRawSql('test: bulk load', () =>
+        app.dataSource.query(
+          `INSERT INTO account (tenant_id, name, balance) SELECT 'acme', 'r' || g, g FROM generate_series(1, 150000) g`,
+        ),
+      ),
+    );
+    await app.audit.seal(200_000);
+    expect(await verifyA()).toEqual({ valid: true, checked: 150_000 });
+    // two ranges of 75,000: (0, 75000] and (75000, ...]; first a change inside the second range
+    await adminQuery(
+      db,
+      `UPDATE bulkhead_audit_entry SET actor_id = 'x' WHERE id = ${await chainRow(120_000)}`,
+    );
+    expect(await verifyA()).toEqual({
+      valid: false,
+      checked: 119_999,
+      firstBrokenAt: 120_000,
+      reason: 'entry altered',
+    });
+    // then the link exactly at the boundary goes missing: the earlier break wins
+    await adminQuery(db, `DELETE FROM bulkhead_audit_chain WHERE tenant_id = '${A}' AND position = 75000`);
+    expect(await verifyA()).toEqual({
+      valid: false,
+      checked: 74_999,
+      firstBrokenAt: 75_000,
+      reason: 'entry missing from the chain',
+    });
+  }, 120_000);
+
   it('chains a write within a second once the sealer runs on its timer', async () => {
     const timed = await startAuditApp(db, { sealer: true });
     try {
