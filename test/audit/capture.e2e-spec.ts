@@ -481,3 +481,53 @@ describe('audit capture', () => {
     ]);
   });
 });
+
+describe('audit application events', () => {
+  let db: TestDatabase;
+  let app: AuditApp;
+  beforeAll(async () => {
+    db = await createTestDatabase('auditevt');
+    await installAuditSchema(db);
+    app = await startAuditApp(db);
+  });
+  afterAll(async () => {
+    await app?.context.close();
+    await db?.drop();
+  });
+
+  it('records an event in the tenant chain, attributed to the actor, and refuses to fake row changes', async () => {
+    const id = await app.tenancy.run({ tenant: A, actor: ALICE, correlationId: 'corr-9' }, () =>
+      app.audit.record({
+        name: 'access-denied',
+        entity: 'invoice',
+        entityId: { id: 'inv-1' },
+        details: { action: 'invoice:approve', decidingRuleIds: ['no-self-approval'] },
+      }),
+    );
+    await app.audit.seal();
+    const [entry] = (await app.tenancy.run({ tenant: A }, () => app.audit.find())).items;
+    expect(entry).toMatchObject({
+      id,
+      tenantId: A,
+      position: 1,
+      action: 'event:access-denied',
+      entity: 'invoice',
+      entityId: { id: 'inv-1' },
+      after: { action: 'invoice:approve', decidingRuleIds: ['no-self-approval'] },
+      actor: ALICE,
+      correlationId: 'corr-9',
+      path: 'application',
+    });
+    expect(await app.tenancy.run({ tenant: A }, () => app.audit.verify())).toEqual({
+      valid: true,
+      checked: 1,
+    });
+    await expect(
+      app.tenancy.runUnscoped('attack', () =>
+        app.dataSource.query(
+          "SELECT bulkhead_audit_record('acme', 'user', 'mallory', 'update', 'Account', '{}', '{}', NULL)",
+        ),
+      ),
+    ).rejects.toThrow('only records application events');
+  });
+});

@@ -1,7 +1,11 @@
 import type { EntityTarget, ObjectLiteral } from 'typeorm';
 
-/** What an entry records. `revert` marks the writes of `AuditService.revert()` / `revertTo()`. */
-export type AuditAction = 'insert' | 'update' | 'delete' | 'soft-delete' | 'restore' | 'revert';
+/**
+ * What an entry records. `revert` marks the writes of `AuditService.revert()` / `revertTo()`; `event:<name>`
+ * marks an application event recorded with `AuditService.record()` (a denied decision, for example).
+ */
+export type AuditAction =
+  'insert' | 'update' | 'delete' | 'soft-delete' | 'restore' | 'revert' | `event:${string}`;
 
 /** One audited change of one row. */
 export interface AuditEntry {
@@ -28,8 +32,11 @@ export interface AuditEntry {
   readonly correlationId: string | null;
   /** PostgreSQL transaction id of the write. */
   readonly transactionId: string;
-  /** How the write came: an entity `save/remove`, a query builder (bulk), or SQL the app or another client ran. */
-  readonly path: 'entity' | 'query-builder' | 'raw-sql';
+  /**
+   * How the write came: an entity `save/remove`, a query builder (bulk), SQL the app or another client ran, or
+   * `application` for events recorded with `AuditService.record()`.
+   */
+  readonly path: 'entity' | 'query-builder' | 'raw-sql' | 'application';
   /** For `revert` entries: the entry whose change this reverts. */
   readonly reverts: string | null;
 }
@@ -50,6 +57,18 @@ export interface AuditQuery {
   readonly cursor?: string;
   /** Page size, 1-1000. Default: 100. */
   readonly limit?: number;
+}
+
+/** An application event for `AuditService.record()`. */
+export interface AuditEventInput {
+  /** Event name; stored as action `event:<name>` (e.g. `access-denied`). */
+  readonly name: string;
+  /** What it is about: an entity or resource type... */
+  readonly entity: string;
+  /** ...and its id, when there is one. */
+  readonly entityId?: Record<string, unknown>;
+  /** Details (stored as the entry's `after`). Keep secrets out. */
+  readonly details?: Record<string, unknown>;
 }
 
 /** A page of entries. */

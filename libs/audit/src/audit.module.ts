@@ -98,9 +98,9 @@ export async function createAuditService(
 export async function checkAuditSchema(dataSource: DataSource): Promise<void> {
   const missing: string[] = [];
   const [fn] = (await dataSource.query(
-    "SELECT count(*)::int AS n FROM pg_proc WHERE proname IN ('bulkhead_audit_seal', 'bulkhead_audit_canonical', 'bulkhead_audit_pending')",
+    "SELECT count(*)::int AS n FROM pg_proc WHERE proname IN ('bulkhead_audit_seal', 'bulkhead_audit_canonical', 'bulkhead_audit_pending', 'bulkhead_audit_record')",
   )) as { n: number }[];
-  if (fn.n < 3) missing.push('audit tables and functions');
+  if (fn.n < 4) missing.push('audit tables and functions');
   for (const t of auditedTables(dataSource)) {
     const [row] = (await dataSource.query(
       `SELECT count(*)::int AS n FROM pg_trigger WHERE tgrelid = to_regclass($1) AND tgname LIKE 'bulkhead_audit_%'`,

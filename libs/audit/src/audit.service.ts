@@ -1,9 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral, QueryRunner } from 'typeorm';
+import type {
+  DataSource,
+  EntityManager,
+  EntityMetadata,
+  EntityTarget,
+  ObjectLiteral,
+  QueryRunner,
+} from 'typeorm';
 import { TenancyService } from '@bulkhead/tenancy';
 import type {
   AuditAction,
   AuditDigest,
+  AuditEventInput,
   AuditEntry,
   AuditPage,
   AuditQuery,
@@ -111,6 +119,29 @@ export class AuditService {
     )) as EntryRow[];
     const items = rows.slice(0, limit).map(toEntry);
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
+  }
+
+  /**
+   * Records an application event (a denied decision, a sign-in...) in the tenant's chain, attributed to the
+   * context's actor. Pass `manager` to write it in a transaction of yours. Returns the entry id.
+   */
+  async record(event: AuditEventInput, manager?: EntityManager): Promise<string> {
+    const context = this.tenancy.current();
+    const runner = manager ?? this.dataSource.manager;
+    const [{ id }] = (await runner.query(
+      'SELECT bulkhead_audit_record($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8) AS id',
+      [
+        context?.tenantId ?? null,
+        context?.actor?.type ?? 'system',
+        context?.actor?.id ?? 'unknown',
+        `event:${event.name}`,
+        event.entity,
+        JSON.stringify(event.entityId ?? {}),
+        JSON.stringify(event.details ?? {}),
+        context?.correlationId ?? null,
+      ],
+    )) as { id: string }[];
+    return String(id);
   }
 
   /** One entry by id, in the current tenant. */

@@ -7,6 +7,7 @@ export type {
   AuditAction,
   AuditDigest,
   AuditEntry,
+  AuditEventInput,
   AuditPage,
   AuditQuery,
   AuditSink,

@@ -220,6 +220,24 @@ function baseDdl(options: AuditSchemaOptions): string[] {
         END LOOP;
         RETURN dropped;
       END $$`,
+    // Application events (a denied decision...): the only entries the application role can add, marked
+    // path 'application' and with an action that must start with 'event:', so they can never pass for a
+    // captured row change. Chained like every other entry.
+    `CREATE OR REPLACE FUNCTION bulkhead_audit_record(p_tenant text, p_actor_type text, p_actor_id text,
+        p_action text, p_entity text, p_entity_id jsonb, p_details jsonb, p_correlation text) RETURNS bigint
+      LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+      DECLARE new_id bigint;
+      BEGIN
+        IF p_action NOT LIKE 'event:%' THEN
+          RAISE EXCEPTION 'bulkhead_audit_record only records application events (action ''event:...''), not %', p_action;
+        END IF;
+        INSERT INTO bulkhead_audit_entry (tenant_id, actor_type, actor_id, action, entity, entity_id, after,
+                                          correlation_id, path)
+        VALUES (coalesce(p_tenant, ''), p_actor_type, p_actor_id, p_action, p_entity, coalesce(p_entity_id, '{}'),
+                p_details, p_correlation, 'application')
+        RETURNING id INTO new_id;
+        RETURN new_id;
+      END $$`,
     // The outbox: what a sink has not acknowledged yet, per tenant in chain order, and its acknowledgement.
     `CREATE OR REPLACE FUNCTION bulkhead_audit_pending(p_sink text, p_limit int)
       RETURNS TABLE (id bigint, tenant_id text, "position" bigint, occurred_at timestamptz, actor_type text,
@@ -263,6 +281,7 @@ function baseDdl(options: AuditSchemaOptions): string[] {
       `GRANT EXECUTE ON FUNCTION bulkhead_audit_pending(text, int), bulkhead_audit_ack(text, text, bigint) TO ${role}`,
       `REVOKE ALL ON FUNCTION bulkhead_audit_prune(timestamptz) FROM PUBLIC, ${role}`,
       `GRANT EXECUTE ON FUNCTION bulkhead_audit_seal(int) TO ${role}`,
+      `GRANT EXECUTE ON FUNCTION bulkhead_audit_record(text, text, text, text, text, jsonb, jsonb, text) TO ${role}`,
     );
   }
   return ddl;
