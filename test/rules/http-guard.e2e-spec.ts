@@ -135,16 +135,41 @@ describe.each(['express', 'fastify'] as const)('rules guard on %s', (platform) =
   });
 
   it('enforces a revoked role on the next request served by the other instance', async () => {
+    // strict by default: no cache, every decision reads the store
     const other = second.get(RulesService) as unknown as { cache: { active: boolean } };
-    expect(other.cache.active).toBe(true);
+    expect(other.cache.active).toBe(false);
     await rules.grant('ivan', 'member', { tenantId: 't1' });
     for (let round = 0; round < 20; round++) {
-      expect((await call(secondUrl, '/invoices', 'ivan', 't1', 'POST')).status).toBe(201); // cached now
       expect((await call(secondUrl, '/invoices', 'ivan', 't1', 'POST')).status).toBe(201);
       expect(await rules.revoke('ivan', 'member', { tenantId: 't1' })).toBe(true);
       expect((await call(secondUrl, '/invoices', 'ivan', 't1', 'POST')).status).toBe(403);
       await rules.grant('ivan', 'member', { tenantId: 't1' });
       expect((await call(secondUrl, '/invoices', 'ivan', 't1', 'POST')).status).toBe(201);
+    }
+  });
+
+  it('with cache: true, invalidates the other instance through LISTEN/NOTIFY within a second', async () => {
+    const first = await startRulesApp({ platform, db, rules: { cache: true } });
+    const other = await startRulesApp({ platform, db, rules: { cache: true } });
+    try {
+      const grants = first.app.get(RulesService);
+      expect((other.app.get(RulesService) as unknown as { cache: { active: boolean } }).cache.active).toBe(
+        true,
+      );
+      await grants.grant('judy', 'member', { tenantId: 't1' });
+      // a cached allow: the other instance served it from its cache the second time
+      expect((await call(other.url, '/invoices', 'judy', 't1', 'POST')).status).toBe(201);
+      expect((await call(other.url, '/invoices', 'judy', 't1', 'POST')).status).toBe(201);
+      await grants.revoke('judy', 'member', { tenantId: 't1' });
+      const deadline = Date.now() + 1000;
+      let status = 0;
+      do {
+        status = (await call(other.url, '/invoices', 'judy', 't1', 'POST')).status;
+      } while (status !== 403 && Date.now() < deadline);
+      expect(status).toBe(403);
+    } finally {
+      await first.app.close();
+      await other.app.close();
     }
   });
 

@@ -98,7 +98,9 @@ export interface RulesModuleOptions {
   readonly registerExceptionFilter?: boolean;
   /**
    * Cache memberships and stored rules per tenant, invalidated across processes by PostgreSQL
-   * LISTEN/NOTIFY. `false` reads the store on every decision. Default: `true`.
+   * LISTEN/NOTIFY. Faster, but another process may serve a request in the moment between a change and its
+   * handling of the notification (a stale allow after a revocation). Default: `false`: every decision reads
+   * the store, so a revocation is enforced on the very next request in every process.
    */
   readonly cache?: boolean;
   /** DataSource of the default TypeORM store, by @nestjs/typeorm name or instance. Default: `'default'`. */

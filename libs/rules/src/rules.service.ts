@@ -117,7 +117,10 @@ export class RulesService implements OnModuleInit, OnApplicationShutdown {
     @Optional() @Inject(AuditHook) private readonly audit?: AuditHook,
   ) {
     this.policy = new CompiledPolicy(options);
-    this.cache = new RulesCache(options.cache ?? true, options.notifyChannel ?? DEFAULT_RULES_NOTIFY_CHANNEL);
+    this.cache = new RulesCache(
+      options.cache ?? false,
+      options.notifyChannel ?? DEFAULT_RULES_NOTIFY_CHANNEL,
+    );
     this.listeners = [...(options.listeners ?? [])];
   }
 
@@ -159,7 +162,7 @@ export class RulesService implements OnModuleInit, OnApplicationShutdown {
     this.hierarchy =
       this.options.resourceHierarchy ??
       new EntityResourceHierarchy(this.policy.resources, () => this.dataSource, this.tenancy);
-    if (this.dataSource && (this.options.cache ?? true)) {
+    if (this.dataSource && (this.options.cache ?? false)) {
       await this.cache.listen(this.dataSource).catch((err: Error) => {
         this.logger.warn(
           `Rules cache off: LISTEN failed (${err.message}); decisions read the store every time.`,
