@@ -68,12 +68,12 @@ it('an owner sees the timeline, filters it, sees changed fields, reverts, and se
   await page.selectOption('#entityType', 'Invoice');
   await page.fill('#entityId', inv.id);
   await page.click('#filter button[type=submit]');
-  await page.waitForFunction(() => document.querySelectorAll('tr.entry').length === 2);
+  await page.waitForFunction("document.querySelectorAll('tr.entry').length === 2");
   const rows = await page.$$eval('tr.entry', (trs) =>
     trs.map((tr) => ({
       what: tr.querySelector('.action')?.textContent,
       who: tr.children[2].textContent,
-      changed: [...tr.querySelectorAll('.after .changed')].map((e) => (e as HTMLElement).dataset.field),
+      changed: [...tr.querySelectorAll('.after .changed')].map((e) => e.getAttribute('data-field')),
       before: tr.querySelector('.before')?.textContent,
     })),
   );
@@ -87,7 +87,7 @@ it('an owner sees the timeline, filters it, sees changed fields, reverts, and se
 
   // revert the edit: the amount is 100 again and a revert entry heads the timeline
   await page.click('tr.entry:first-child button.revert');
-  await page.waitForFunction(() => document.querySelectorAll('tr.entry').length === 3);
+  await page.waitForFunction("document.querySelectorAll('tr.entry').length === 3");
   expect(await page.textContent('tr.entry:first-child .action')).toBe('revert Invoice');
   expect((await (await h.as('alice@acme.test')).get<InvoiceBody>(`/invoices/${inv.id}`)).body.amount).toBe(
     100,
@@ -118,7 +118,7 @@ it('admins see the timeline without revert buttons; members are turned away', as
   await admin.context().close();
 
   const member = await signIn('bob@acme.test');
-  await member.waitForFunction(() => document.getElementById('login-error')?.textContent !== '');
+  await member.waitForFunction("document.getElementById('login-error').textContent !== ''");
   expect(await member.textContent('#login-error')).toBe('Only admins and owners can see the audit.');
   expect(await member.isVisible('#app')).toBe(false);
   await member.context().close();

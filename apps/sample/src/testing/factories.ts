@@ -26,7 +26,7 @@ export interface Factory<T extends ObjectLiteral> {
 export function defineFactory<T extends ObjectLiteral>(
   app: INestApplicationContext,
   entity: EntityTarget<T>,
-  defaults: (sequence: number) => DeepPartial<T>,
+  defaults: (sequence: number) => DeepPartial<NoInfer<T>>,
   options: { dataSource?: string } = {},
 ): Factory<T> {
   let sequence = 0;
