@@ -20,32 +20,13 @@ import type {
 } from './audit-entry.interface';
 import { REVERTS_SETTING } from './audit.constants';
 import { AUDIT_DATA_SOURCE } from './audit.internal-constants';
+import { toEntry, type EntryRow } from './audit-entry.mapper';
 import {
   AuditEntryNotFoundError,
   AuditTenantRequiredError,
   RevertConflictError,
   RevertNotPossibleError,
 } from './errors/audit.errors';
-
-interface EntryRow {
-  id: string;
-  tenant_id: string;
-  position: string | null;
-  occurred_at: Date;
-  actor_type: string;
-  actor_id: string;
-  action: AuditAction;
-  entity: string;
-  entity_id: Record<string, unknown>;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-  changed: string[];
-  redacted: string[];
-  correlation_id: string | null;
-  txid: string;
-  path: AuditEntry['path'];
-  reverts: string | null;
-}
 
 const ENTRY_COLUMNS = `e.id, e.tenant_id, c.position, e.occurred_at, e.actor_type, e.actor_id, e.action, e.entity,
   e.entity_id, e.before, e.after, e.changed, e.redacted, e.correlation_id, e.txid::text AS txid, e.path, e.reverts`;
@@ -55,27 +36,6 @@ const GENESIS = Buffer.alloc(32);
 function firstOf(values: (string | null)[]): string | null {
   const present = values.filter((v): v is string => v !== null).map(Number);
   return present.length ? String(Math.min(...present)) : null;
-}
-
-function toEntry(r: EntryRow): AuditEntry {
-  return {
-    id: String(r.id),
-    tenantId: r.tenant_id === '' ? null : r.tenant_id,
-    position: r.position === null ? null : Number(r.position),
-    occurredAt: r.occurred_at,
-    actor: { type: r.actor_type, id: r.actor_id },
-    action: r.action,
-    entity: r.entity,
-    entityId: r.entity_id,
-    before: r.before,
-    after: r.after,
-    changed: [...r.changed].sort(),
-    redacted: [...r.redacted].sort(),
-    correlationId: r.correlation_id,
-    transactionId: r.txid,
-    path: r.path,
-    reverts: r.reverts === null ? null : String(r.reverts),
-  };
 }
 
 /**

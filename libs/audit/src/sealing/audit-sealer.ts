@@ -1,30 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import type { AuditEntry, AuditSink } from '../audit-entry.interface';
+import type { AuditSink } from '../audit-entry.interface';
+import { toEntry, type EntryRow } from '../audit-entry.mapper';
 import { AUDIT_DATA_SOURCE } from '../audit.internal-constants';
 import { AUDIT_MODULE_OPTIONS } from '../audit.module-definition';
 import type { AuditModuleOptions } from '../audit-options.interface';
 import { AuditService } from '../audit.service';
-
-interface PendingRow {
-  id: string;
-  tenant_id: string;
-  position: string;
-  occurred_at: Date;
-  actor_type: string;
-  actor_id: string;
-  action: AuditEntry['action'];
-  entity: string;
-  entity_id: Record<string, unknown>;
-  before: Record<string, unknown> | null;
-  after: Record<string, unknown> | null;
-  changed: string[];
-  redacted: string[];
-  correlation_id: string | null;
-  txid: string;
-  path: AuditEntry['path'];
-  reverts: string | null;
-}
 
 /**
  * Seals new entries into their tenants' chains on a timer and feeds the sinks from the chain (the outbox):
@@ -78,8 +59,8 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
     const rows = (await this.dataSource.query('SELECT * FROM bulkhead_audit_pending($1, $2)', [
       sink.name,
       1000,
-    ])) as PendingRow[];
-    const byTenant = new Map<string, PendingRow[]>();
+    ])) as EntryRow[];
+    const byTenant = new Map<string, EntryRow[]>();
     for (const row of rows) byTenant.set(row.tenant_id, [...(byTenant.get(row.tenant_id) ?? []), row]);
     for (const [tenant, batch] of byTenant) {
       try {
@@ -100,25 +81,4 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
       ]);
     }
   }
-}
-
-function toEntry(r: PendingRow): AuditEntry {
-  return {
-    id: String(r.id),
-    tenantId: r.tenant_id === '' ? null : r.tenant_id,
-    position: Number(r.position),
-    occurredAt: r.occurred_at,
-    actor: { type: r.actor_type, id: r.actor_id },
-    action: r.action,
-    entity: r.entity,
-    entityId: r.entity_id,
-    before: r.before,
-    after: r.after,
-    changed: [...r.changed].sort(),
-    redacted: [...r.redacted].sort(),
-    correlationId: r.correlation_id,
-    transactionId: r.txid,
-    path: r.path,
-    reverts: r.reverts === null ? null : String(r.reverts),
-  };
 }
