@@ -6,7 +6,8 @@
  *   divided by the same routes in a plain variant without them (apps/sample/src/plain: JWT checked by hand,
  *   `where: { tenantId }` written out, no RLS, no audit triggers, no rules). The figure is the geometric mean
  *   of the GET and POST ratios; each ratio is the median of interleaved rounds. `sample.get.ratio`,
- *   `sample.post.ratio` and the req/s of every variant are reported too.
+ *   `sample.post.ratio` and the req/s of every variant are reported too. `BENCH_SAMPLE_RULES_CACHE=1` runs the
+ *   full app with RulesModule's cache on (off by default, as in the library).
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -76,7 +77,12 @@ async function startFull(serverUrl: string, jwtSecret: string): Promise<Target> 
   const adminUrl = await recreate(serverUrl, FULL_DB);
   const { appUrl } = await prepareDatabase({ adminUrl, appRole: { name: APP_ROLE, password: 'bench' } });
   const app = await NestFactory.create(
-    SampleModule.forRoot({ databaseUrl: appUrl, jwtSecret, poolSize: 10 }),
+    SampleModule.forRoot({
+      databaseUrl: appUrl,
+      jwtSecret,
+      poolSize: 10,
+      rulesCache: process.env.BENCH_SAMPLE_RULES_CACHE === '1',
+    }),
     {
       logger: ['error', 'warn'],
     },

@@ -62,7 +62,7 @@ export class SampleModule {
           }),
         }),
         AuditModule.forRoot({ sealIntervalMs: options.sealIntervalMs ?? 100 }),
-        RulesModule.forRoot(samplePolicy()),
+        RulesModule.forRoot({ ...samplePolicy(), cache: options.rulesCache ?? false }),
       ],
       controllers: [
         HealthController,
