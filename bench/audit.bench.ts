@@ -10,6 +10,7 @@ import { Client } from 'pg';
 import { Column, DataSource, Entity, PrimaryGeneratedColumn } from 'typeorm';
 import { createTenancyService, TenantAware, type TenancyService } from '@bulkhead/tenancy';
 import { applyAuditSchema, createAuditService, NotAudited, type AuditService } from '@bulkhead/audit';
+import { withDatabase } from './lib/config';
 import { measure, median } from './lib/measure';
 
 const DATABASE = 'bulkhead_bench_audit';
@@ -46,12 +47,6 @@ export interface AuditBenchOptions {
   readonly log?: (line: string) => void;
 }
 
-function databaseUrl(serverUrl: string, database: string): string {
-  const u = new URL(serverUrl);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
-
 async function admin(serverUrl: string, sql: string): Promise<void> {
   const c = new Client({ connectionString: serverUrl });
   await c.connect();
@@ -81,7 +76,7 @@ export async function runAuditBench(options: AuditBenchOptions): Promise<Record<
   const concurrency = 16;
   await admin(options.serverUrl, `DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
   await admin(options.serverUrl, `CREATE DATABASE ${DATABASE}`);
-  const url = databaseUrl(options.serverUrl, DATABASE);
+  const url = withDatabase(options.serverUrl, DATABASE);
   const setup = new DataSource({
     type: 'postgres',
     url,

@@ -18,7 +18,7 @@ import { prepareDatabase } from '../apps/sample/src/database/sample-database';
 import { PlainModule } from '../apps/sample/src/plain/plain.module';
 import { configureSampleApp } from '../apps/sample/src/sample.app';
 import { SampleModule } from '../apps/sample/src/sample.module';
-import { DEFAULT_SERVER_URL } from './lib/config';
+import { DEFAULT_SERVER_URL, withDatabase } from './lib/config';
 
 const FULL_DB = 'bulkhead_bench_sample';
 const PLAIN_DB = 'bulkhead_bench_sample_plain';
@@ -38,12 +38,6 @@ interface Target {
   readonly url: string;
   readonly token: string;
   readonly invoiceId: string;
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 async function recreate(serverUrl: string, database: string): Promise<string> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { ContextFrame, TenancyContextStore } from './context/tenancy-context.store';
 import type { ContextSource, RunContextInput, TenancyContext } from './context/tenancy-context.interface';
@@ -31,7 +31,6 @@ const SYSTEM_ACTOR = { id: 'system', type: 'system' } as const;
  */
 @Injectable()
 export class TenancyService implements OnApplicationShutdown {
-  private readonly logger = new Logger('Bulkhead:Tenancy');
   private readonly guards = new Map<DataSource, ConnectionGuard>();
   private writeSettings: readonly ConnectionSetting[] = [];
   private readonly pattern: RegExp;

@@ -251,14 +251,13 @@ function installHooks(): void {
       PostgresQueryRunner.prototype,
       name,
       (original) =>
-        async function (this: AnyBuilder, ...args: unknown[]) {
-          try {
-            return await original.apply(this, args);
-          } catch (err) {
+        function (this: AnyBuilder, ...args: unknown[]) {
+          // no async frame of its own: this runs for every statement
+          return (original.apply(this, args) as Promise<unknown>).catch((err: unknown) => {
             if (err instanceof QueryFailedError && err.driverError instanceof TenancyError)
               throw err.driverError;
             throw err;
-          }
+          });
         },
     );
   }
